@@ -1,0 +1,136 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+
+// BoardInput is what an admin fills in to create or edit a board.
+type BoardInput struct {
+	Slug        string
+	Name        string
+	Description string
+	Visibility  Visibility
+	Position    int
+}
+
+func (in *BoardInput) validate() error {
+	in.Slug = strings.TrimSpace(strings.ToLower(in.Slug))
+	in.Name = strings.TrimSpace(in.Name)
+	in.Description = strings.TrimSpace(in.Description)
+	v := &ValidationError{}
+	if in.Slug == "" {
+		v.Add("slug", "error.required", nil)
+	} else if len(in.Slug) > 60 || !slugPattern.MatchString(in.Slug) {
+		v.Add("slug", "error.slug_invalid", nil)
+	}
+	if in.Name == "" {
+		v.Add("name", "error.required", nil)
+	} else if len([]rune(in.Name)) > 80 {
+		v.Add("name", "error.too_long", map[string]any{"Max": 80})
+	}
+	if len([]rune(in.Description)) > 1000 {
+		v.Add("description", "error.too_long", map[string]any{"Max": 1000})
+	}
+	if !in.Visibility.Valid() {
+		v.Add("visibility", "error.invalid", nil)
+	}
+	return v.Err()
+}
+
+// CreateBoard adds a board. Only admins may call it; the web layer checks.
+func CreateBoard(ctx context.Context, db *gorm.DB, in BoardInput) (*Board, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	b := &Board{Slug: in.Slug, Name: in.Name, Description: in.Description, Visibility: in.Visibility, Position: in.Position}
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&Board{}).Where("slug = ?", in.Slug).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			v := &ValidationError{}
+			v.Add("slug", "error.slug_taken", nil)
+			return v
+		}
+		return tx.Create(b).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// UpdateBoard changes a board's settings.
+func UpdateBoard(ctx context.Context, db *gorm.DB, id int64, in BoardInput) (*Board, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	var b Board
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.First(&b, id).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return ErrNotFound
+			}
+			return err
+		}
+		var n int64
+		if err := tx.Model(&Board{}).Where("slug = ? AND id <> ?", in.Slug, id).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			v := &ValidationError{}
+			v.Add("slug", "error.slug_taken", nil)
+			return v
+		}
+		b.Slug, b.Name, b.Description, b.Visibility, b.Position = in.Slug, in.Name, in.Description, in.Visibility, in.Position
+		b.UpdatedAt = time.Now().UTC()
+		return tx.Save(&b).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// BoardsFor lists the boards viewer may see, in display order.
+func BoardsFor(ctx context.Context, db *gorm.DB, viewer *User) ([]Board, error) {
+	var bs []Board
+	err := db.WithContext(ctx).Where("visibility IN ?", VisibleTo(viewer)).Order("position, name").Find(&bs).Error
+	return bs, err
+}
+
+// BoardBySlug returns a board the viewer may see; a board they may not see
+// is reported as not found, so its existence does not leak.
+func BoardBySlug(ctx context.Context, db *gorm.DB, viewer *User, slug string) (*Board, error) {
+	var b Board
+	err := db.WithContext(ctx).Where("slug = ?", slug).First(&b).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !CanSee(viewer, b.Visibility) {
+		return nil, ErrNotFound
+	}
+	return &b, nil
+}
+
+// BoardByID returns any board by id, with no visibility check (admin use).
+func BoardByID(ctx context.Context, db *gorm.DB, id int64) (*Board, error) {
+	var b Board
+	err := db.WithContext(ctx).First(&b, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &b, err
+}

@@ -1,0 +1,468 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Limits on what a post may hold.
+const (
+	TitleMin   = 5
+	TitleMax   = 200
+	BodyMax    = 30000
+	AnswerMin  = 2
+	MaxTags    = 5
+	TagNameMax = 40
+)
+
+var tagPattern = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{M}\p{N}._+#-]*$`)
+
+// ParseTags splits a comma- or space-separated tag list into distinct,
+// lower-cased names.
+func ParseTags(s string) []string {
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range fields {
+		f = strings.ToLower(strings.TrimSpace(f))
+		if f == "" || seen[f] {
+			continue
+		}
+		seen[f] = true
+		out = append(out, f)
+	}
+	return out
+}
+
+// AskInput is a new question.
+type AskInput struct {
+	BoardID int64
+	Title   string
+	Body    string
+	Tags    []string
+	// ExternalID and CreatedAt are set by imports; zero for web posts.
+	ExternalID string
+	CreatedAt  time.Time
+}
+
+func validateTitle(v *ValidationError, title string) string {
+	title = strings.TrimSpace(title)
+	n := utf8.RuneCountInString(title)
+	switch {
+	case n == 0:
+		v.Add("title", "error.required", nil)
+	case n < TitleMin:
+		v.Add("title", "error.too_short", map[string]any{"Min": TitleMin})
+	case n > TitleMax:
+		v.Add("title", "error.too_long", map[string]any{"Max": TitleMax})
+	}
+	return title
+}
+
+func validateBody(v *ValidationError, body string, min int) string {
+	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
+	n := utf8.RuneCountInString(body)
+	switch {
+	case !utf8.ValidString(body):
+		v.Add("body", "error.invalid", nil)
+	case n == 0:
+		v.Add("body", "error.required", nil)
+	case n < min:
+		v.Add("body", "error.too_short", map[string]any{"Min": min})
+	case n > BodyMax:
+		v.Add("body", "error.too_long", map[string]any{"Max": BodyMax})
+	}
+	return body
+}
+
+func validateTags(v *ValidationError, tags []string) {
+	if len(tags) > MaxTags {
+		v.Add("tags", "error.too_many_tags", map[string]any{"Max": MaxTags})
+		return
+	}
+	for _, t := range tags {
+		if utf8.RuneCountInString(t) > TagNameMax || !tagPattern.MatchString(t) {
+			v.Add("tags", "error.tag_invalid", map[string]any{"Tag": t})
+			return
+		}
+	}
+}
+
+// Ask creates a question with its body post, tags, search entry and outbox
+// message in one transaction.
+func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question, error) {
+	v := &ValidationError{}
+	title := validateTitle(v, in.Title)
+	body := validateBody(v, in.Body, 1)
+	validateTags(v, in.Tags)
+	if in.BoardID == 0 {
+		v.Add("board", "error.required", nil)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	html, err := RenderMarkdown(body)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if !in.CreatedAt.IsZero() {
+		now = in.CreatedAt.UTC().Truncate(time.Microsecond)
+	}
+	var ext *string
+	if in.ExternalID != "" {
+		ext = &in.ExternalID
+	}
+	q := &Question{BoardID: in.BoardID, AuthorID: author.ID, Title: title, ExternalID: ext,
+		CreatedAt: now, UpdatedAt: now, LastActivityAt: now}
+	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var b Board
+		if err := tx.First(&b, in.BoardID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				v.Add("board", "error.board_unknown", nil)
+				return v
+			}
+			return err
+		}
+		if !CanSee(author, b.Visibility) {
+			v.Add("board", "error.board_unknown", nil)
+			return v
+		}
+		if err := tx.Create(q).Error; err != nil {
+			return fmt.Errorf("create question: %w", err)
+		}
+		p := &Post{QuestionID: q.ID, AuthorID: author.ID, Kind: KindQuestion, BodyMD: body, BodyHTML: html,
+			ExternalID: ext, CreatedAt: now, UpdatedAt: now}
+		if err := tx.Create(p).Error; err != nil {
+			return fmt.Errorf("create question post: %w", err)
+		}
+		if err := setQuestionTags(tx, q.ID, in.Tags, now); err != nil {
+			return err
+		}
+		if err := tx.Model(&Board{}).Where("id = ?", b.ID).
+			UpdateColumn("question_count", gorm.Expr("question_count + 1")).Error; err != nil {
+			return err
+		}
+		if err := indexPost(tx, p.ID, title, body); err != nil {
+			return err
+		}
+		return Enqueue(tx, "question.created", QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: author.ID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// QuestionEvent is the outbox payload for question and answer events.
+type QuestionEvent struct {
+	QuestionID int64 `json:"question_id"`
+	PostID     int64 `json:"post_id"`
+	ActorID    int64 `json:"actor_id"`
+}
+
+// Enqueue writes an outbox message inside tx.
+func Enqueue(tx *gorm.DB, kind string, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	return tx.Create(&OutboxMessage{Kind: kind, Payload: string(b), CreatedAt: time.Now().UTC()}).Error
+}
+
+// setQuestionTags replaces the tags of a question.
+func setQuestionTags(tx *gorm.DB, questionID int64, names []string, now time.Time) error {
+	if err := tx.Where("question_id = ?", questionID).Delete(&QuestionTag{}).Error; err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	tags := make([]Tag, len(names))
+	for i, n := range names {
+		tags[i] = Tag{Name: n}
+	}
+	if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "name"}}, DoNothing: true}).
+		Create(&tags).Error; err != nil {
+		return fmt.Errorf("create tags: %w", err)
+	}
+	var ids []int64
+	if err := tx.Model(&Tag{}).Where("name IN ?", names).Pluck("id", &ids).Error; err != nil {
+		return err
+	}
+	links := make([]QuestionTag, len(ids))
+	for i, id := range ids {
+		links[i] = QuestionTag{QuestionID: questionID, TagID: id, CreatedAt: now}
+	}
+	return tx.Create(&links).Error
+}
+
+// loadQuestionForWrite locks nothing but checks the question exists, is
+// live and sits on a board the user may see.
+func loadQuestionForWrite(tx *gorm.DB, u *User, questionID int64) (*Question, *Board, error) {
+	var q Question
+	if err := tx.Where("id = ? AND deleted_at IS NULL", questionID).First(&q).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, nil, ErrNotFound
+		}
+		return nil, nil, err
+	}
+	var b Board
+	if err := tx.First(&b, q.BoardID).Error; err != nil {
+		return nil, nil, err
+	}
+	if !CanSee(u, b.Visibility) {
+		return nil, nil, ErrNotFound
+	}
+	return &q, &b, nil
+}
+
+// AnswerInput is a new answer; ExternalID and CreatedAt are for imports.
+type AnswerInput struct {
+	Body       string
+	ExternalID string
+	CreatedAt  time.Time
+}
+
+// Answer adds an answer to a question.
+func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in AnswerInput) (*Post, error) {
+	v := &ValidationError{}
+	body := validateBody(v, in.Body, AnswerMin)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	html, err := RenderMarkdown(body)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if !in.CreatedAt.IsZero() {
+		now = in.CreatedAt.UTC().Truncate(time.Microsecond)
+	}
+	var ext *string
+	if in.ExternalID != "" {
+		ext = &in.ExternalID
+	}
+	var p *Post
+	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q, _, err := loadQuestionForWrite(tx, author, questionID)
+		if err != nil {
+			return err
+		}
+		p = &Post{QuestionID: q.ID, AuthorID: author.ID, Kind: KindAnswer, BodyMD: body, BodyHTML: html,
+			ExternalID: ext, CreatedAt: now, UpdatedAt: now}
+		if err := tx.Create(p).Error; err != nil {
+			return fmt.Errorf("create answer: %w", err)
+		}
+		if err := tx.Model(&Question{}).Where("id = ?", q.ID).Updates(map[string]any{
+			"answer_count":     gorm.Expr("answer_count + 1"),
+			"last_activity_at": now,
+		}).Error; err != nil {
+			return err
+		}
+		if err := indexPost(tx, p.ID, "", body); err != nil {
+			return err
+		}
+		return Enqueue(tx, "answer.created", QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: author.ID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// PostByID returns a live post.
+func PostByID(ctx context.Context, db *gorm.DB, id int64) (*Post, error) {
+	var p Post
+	err := db.WithContext(ctx).Where("id = ? AND deleted_at IS NULL", id).First(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &p, err
+}
+
+// CanEdit reports whether u may edit or delete post p.
+func CanEdit(u *User, p *Post) bool {
+	return u != nil && (u.ID == p.AuthorID || u.CanModerate())
+}
+
+// EditInput is an edit of a post. Title and Tags apply to question posts only.
+type EditInput struct {
+	Title string
+	Body  string
+	Tags  []string
+}
+
+// EditPost changes a post and keeps its previous text as a revision.
+func EditPost(ctx context.Context, db *gorm.DB, editor *User, postID int64, in EditInput) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var p Post
+		if err := tx.Where("id = ? AND deleted_at IS NULL", postID).First(&p).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return ErrNotFound
+			}
+			return err
+		}
+		q, _, err := loadQuestionForWrite(tx, editor, p.QuestionID)
+		if err != nil {
+			return err
+		}
+		if !CanEdit(editor, &p) {
+			return ErrForbidden
+		}
+		v := &ValidationError{}
+		min := 1
+		if p.Kind == KindAnswer {
+			min = AnswerMin
+		}
+		body := validateBody(v, in.Body, min)
+		title := q.Title
+		if p.Kind == KindQuestion {
+			title = validateTitle(v, in.Title)
+			validateTags(v, in.Tags)
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		html, err := RenderMarkdown(body)
+		if err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		rev := PostRevision{PostID: p.ID, EditorID: editor.ID, BodyMD: p.BodyMD, CreatedAt: now}
+		if p.Kind == KindQuestion {
+			rev.Title = q.Title
+		}
+		if err := tx.Create(&rev).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&Post{}).Where("id = ?", p.ID).Updates(map[string]any{
+			"body_md": body, "body_html": html, "edited_at": now, "updated_at": now,
+			"revision_count": gorm.Expr("revision_count + 1"),
+		}).Error; err != nil {
+			return err
+		}
+		if p.Kind == KindQuestion {
+			if err := tx.Model(&Question{}).Where("id = ?", q.ID).Updates(map[string]any{"title": title, "updated_at": now}).Error; err != nil {
+				return err
+			}
+			if err := setQuestionTags(tx, q.ID, in.Tags, q.CreatedAt); err != nil {
+				return err
+			}
+			return indexPost(tx, p.ID, title, body)
+		}
+		return indexPost(tx, p.ID, "", body)
+	})
+}
+
+// Revisions lists the earlier versions of a post, newest first.
+func Revisions(ctx context.Context, db *gorm.DB, postID int64) ([]PostRevision, error) {
+	var rs []PostRevision
+	err := db.WithContext(ctx).Where("post_id = ?", postID).Order("id DESC").Find(&rs).Error
+	return rs, err
+}
+
+// DeletePost soft-deletes a post. Deleting the question post deletes the
+// question; deleting the accepted answer un-accepts it.
+func DeletePost(ctx context.Context, db *gorm.DB, actor *User, postID int64) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var p Post
+		if err := tx.Where("id = ? AND deleted_at IS NULL", postID).First(&p).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return ErrNotFound
+			}
+			return err
+		}
+		q, _, err := loadQuestionForWrite(tx, actor, p.QuestionID)
+		if err != nil {
+			return err
+		}
+		if !CanEdit(actor, &p) {
+			return ErrForbidden
+		}
+		now := time.Now().UTC()
+		if err := tx.Model(&Post{}).Where("id = ?", p.ID).Update("deleted_at", now).Error; err != nil {
+			return err
+		}
+		if err := unindexPost(tx, p.ID); err != nil {
+			return err
+		}
+		if p.Kind == KindQuestion {
+			if err := tx.Model(&Question{}).Where("id = ?", q.ID).Update("deleted_at", now).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&Board{}).Where("id = ?", q.BoardID).
+				UpdateColumn("question_count", gorm.Expr("question_count - 1")).Error; err != nil {
+				return err
+			}
+			return Enqueue(tx, "question.deleted", QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: actor.ID})
+		}
+		upd := map[string]any{"answer_count": gorm.Expr("answer_count - 1")}
+		if q.AcceptedAnswerID != nil && *q.AcceptedAnswerID == p.ID {
+			upd["accepted_answer_id"] = nil
+		}
+		return tx.Model(&Question{}).Where("id = ?", q.ID).Updates(upd).Error
+	})
+}
+
+// CanAccept reports whether u may mark the solution of q.
+func CanAccept(u *User, q *Question) bool {
+	return u != nil && (u.ID == q.AuthorID || u.CanModerate())
+}
+
+// Accept marks answerID as the solution of questionID; answerID 0 un-accepts.
+func Accept(ctx context.Context, db *gorm.DB, actor *User, questionID, answerID int64) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q, _, err := loadQuestionForWrite(tx, actor, questionID)
+		if err != nil {
+			return err
+		}
+		if !CanAccept(actor, q) {
+			return ErrForbidden
+		}
+		if answerID == 0 {
+			return tx.Model(&Question{}).Where("id = ?", q.ID).Update("accepted_answer_id", nil).Error
+		}
+		var p Post
+		err = tx.Where("id = ? AND question_id = ? AND kind = ? AND deleted_at IS NULL", answerID, q.ID, KindAnswer).First(&p).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.Model(&Question{}).Where("id = ?", q.ID).Update("accepted_answer_id", p.ID).Error; err != nil {
+			return err
+		}
+		return Enqueue(tx, "answer.accepted", QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: actor.ID})
+	})
+}
+
+// RecountTags recomputes question_count for the given tags from the live
+// questions that carry them. It is idempotent, so a job may run it twice.
+func RecountTags(ctx context.Context, db *gorm.DB, tagIDs []int64) error {
+	if len(tagIDs) == 0 {
+		return nil
+	}
+	sort.Slice(tagIDs, func(i, j int) bool { return tagIDs[i] < tagIDs[j] })
+	return db.WithContext(ctx).Exec(`UPDATE tags SET question_count = (
+		SELECT COUNT(*) FROM question_tags qt JOIN questions q ON q.id = qt.question_id
+		WHERE qt.tag_id = tags.id AND q.deleted_at IS NULL) WHERE id IN ?`, tagIDs).Error
+}
+
+// TagIDsOfQuestion returns the tag ids a question carries.
+func TagIDsOfQuestion(ctx context.Context, db *gorm.DB, questionID int64) ([]int64, error) {
+	var ids []int64
+	err := db.WithContext(ctx).Model(&QuestionTag{}).Where("question_id = ?", questionID).Pluck("tag_id", &ids).Error
+	return ids, err
+}

@@ -1,0 +1,233 @@
+package models
+
+import (
+	"time"
+)
+
+// Role is a permission group a user belongs to.
+type Role string
+
+// The roles. Members are every signed-in user; the others are granted.
+const (
+	RoleMember    Role = "member"
+	RoleExpert    Role = "expert"
+	RoleEmployee  Role = "employee"
+	RoleModerator Role = "moderator"
+	RoleProduct   Role = "product"
+	RoleAdmin     Role = "admin"
+)
+
+// AllRoles lists every role that can be granted, in display order.
+var AllRoles = []Role{RoleExpert, RoleEmployee, RoleModerator, RoleProduct, RoleAdmin}
+
+// User is a forum account.
+type User struct {
+	ID            int64
+	Handle        string
+	DisplayName   string
+	Email         string
+	EmailVerified bool
+	AvatarURL     string
+	Locale        string
+	TimeZone      string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+
+	Roles []Role `gorm:"-"`
+}
+
+// HasRole reports whether u holds role r. Every user is a member.
+func (u *User) HasRole(r Role) bool {
+	if u == nil {
+		return false
+	}
+	if r == RoleMember {
+		return true
+	}
+	for _, have := range u.Roles {
+		if have == r {
+			return true
+		}
+	}
+	return false
+}
+
+// IsStaff reports whether u speaks for the company or runs the community.
+func (u *User) IsStaff() bool {
+	return u.HasRole(RoleEmployee) || u.HasRole(RoleModerator) || u.HasRole(RoleAdmin)
+}
+
+// CanModerate reports whether u may act on other people's posts.
+func (u *User) CanModerate() bool {
+	return u.HasRole(RoleModerator) || u.HasRole(RoleAdmin)
+}
+
+// Name is what the forum shows for u.
+func (u *User) Name() string {
+	if u == nil {
+		return ""
+	}
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Handle
+}
+
+// Visibility says who may read a board.
+type Visibility string
+
+// The board visibilities, from most to least open.
+const (
+	VisibilityPublic  Visibility = "public"
+	VisibilityMembers Visibility = "members"
+	VisibilityExperts Visibility = "experts"
+	VisibilityStaff   Visibility = "staff"
+)
+
+// Visibilities lists every visibility in order.
+var Visibilities = []Visibility{VisibilityPublic, VisibilityMembers, VisibilityExperts, VisibilityStaff}
+
+// Valid reports whether v is a known visibility.
+func (v Visibility) Valid() bool {
+	for _, k := range Visibilities {
+		if v == k {
+			return true
+		}
+	}
+	return false
+}
+
+// VisibleTo returns the board visibilities that viewer u (nil for a visitor)
+// may read. It is the one place that decides who sees a board; every list,
+// search and page filters through it.
+func VisibleTo(u *User) []Visibility {
+	if u == nil {
+		return []Visibility{VisibilityPublic}
+	}
+	out := []Visibility{VisibilityPublic, VisibilityMembers}
+	if u.HasRole(RoleExpert) || u.IsStaff() {
+		out = append(out, VisibilityExperts)
+	}
+	if u.IsStaff() {
+		out = append(out, VisibilityStaff)
+	}
+	return out
+}
+
+// CanSee reports whether u may read a board of visibility v.
+func CanSee(u *User, v Visibility) bool {
+	for _, k := range VisibleTo(u) {
+		if k == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Board is a category of questions, usually one per product.
+type Board struct {
+	ID            int64
+	Slug          string
+	Name          string
+	Description   string
+	Visibility    Visibility
+	Position      int
+	QuestionCount int
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Question is a topic: its title, board and state. Its body is the post of
+// kind "question".
+type Question struct {
+	ID               int64
+	BoardID          int64
+	AuthorID         int64
+	Title            string
+	AcceptedAnswerID *int64
+	AnswerCount      int
+	ExternalID       *string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	LastActivityAt   time.Time
+	DeletedAt        *time.Time
+}
+
+// Solved reports whether an answer has been accepted.
+func (q *Question) Solved() bool { return q.AcceptedAnswerID != nil }
+
+// Post kinds.
+const (
+	KindQuestion = "question"
+	KindAnswer   = "answer"
+)
+
+// Post is the body of a question or an answer.
+type Post struct {
+	ID            int64
+	QuestionID    int64
+	AuthorID      int64
+	Kind          string
+	BodyMD        string `gorm:"column:body_md"`
+	BodyHTML      string `gorm:"column:body_html"`
+	RevisionCount int
+	ExternalID    *string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	EditedAt      *time.Time
+	DeletedAt     *time.Time
+}
+
+// PostRevision keeps what a post said before an edit.
+type PostRevision struct {
+	ID        int64
+	PostID    int64
+	EditorID  int64
+	Title     string
+	BodyMD    string `gorm:"column:body_md"`
+	CreatedAt time.Time
+}
+
+// Tag labels questions.
+type Tag struct {
+	ID            int64
+	Name          string
+	QuestionCount int
+}
+
+// QuestionTag links a question to a tag.
+type QuestionTag struct {
+	QuestionID int64
+	TagID      int64
+	CreatedAt  time.Time
+}
+
+// Session is a signed-in browser. Only the SHA-256 of its token is stored.
+type Session struct {
+	TokenHash string `gorm:"primaryKey"`
+	UserID    int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// OutboxMessage is work for a background job, written in the same
+// transaction as the change that caused it.
+type OutboxMessage struct {
+	ID        int64
+	Kind      string
+	Payload   string
+	CreatedAt time.Time
+	Attempts  int
+	LastError string
+	SentAt    *time.Time
+}
+
+// TableName maps OutboxMessage to the outbox table.
+func (OutboxMessage) TableName() string { return "outbox" }
+
+// UserRole is one granted role.
+type UserRole struct {
+	UserID    int64
+	Role      Role
+	CreatedAt time.Time
+}
