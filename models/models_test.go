@@ -24,7 +24,7 @@ func TestAskAnswerAcceptSearch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q, err := models.Ask(ctx, db, alice, models.AskInput{BoardID: b.ID, Title: "Printer shows E-301 after update 4.2.1", Body: "It **blinks**. प्रिंटर काम नहीं कर रहा", Tags: []string{"laserjet", "firmware"}})
+		q, err := models.Ask(ctx, db, alice, models.AskInput{Board: b.Slug, Title: "Printer shows E-301 after update 4.2.1", Body: "It **blinks**. प्रिंटर काम नहीं कर रहा", Tags: []string{"laserjet", "firmware"}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -46,7 +46,7 @@ func ParseTags(s string) []string {
 
 // AskInput is a new question.
 type AskInput struct {
-	BoardID int64
+	Board   string // the board's slug
 	Title   string
 	Body    string
 	Tags    []string
@@ -105,8 +105,14 @@ func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question
 	title := validateTitle(v, in.Title)
 	body := validateBody(v, in.Body, 1)
 	validateTags(v, in.Tags)
-	if in.BoardID == 0 {
+	var b Board
+	if in.Board == "" {
 		v.Add("board", "error.required", nil)
+	} else if err := db.WithContext(ctx).Where("slug = ?", in.Board).First(&b).Error; errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && !CanSee(author, b.Visibility)) {
+		// A board the author may not see is reported like a missing one.
+		v.Add("board", "error.board_unknown", nil)
+	} else if err != nil {
+		return nil, err
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -123,21 +129,9 @@ func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question
 	if in.ExternalID != "" {
 		ext = &in.ExternalID
 	}
-	q := &Question{BoardID: in.BoardID, AuthorID: author.ID, Title: title, ExternalID: ext,
+	q := &Question{BoardID: b.ID, AuthorID: author.ID, Title: title, ExternalID: ext,
 		CreatedAt: now, UpdatedAt: now, LastActivityAt: now}
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var b Board
-		if err := tx.First(&b, in.BoardID).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				v.Add("board", "error.board_unknown", nil)
-				return v
-			}
-			return err
-		}
-		if !CanSee(author, b.Visibility) {
-			v.Add("board", "error.board_unknown", nil)
-			return v
-		}
 		if err := tx.Create(q).Error; err != nil {
 			return fmt.Errorf("create question: %w", err)
 		}
@@ -156,7 +150,7 @@ func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question
 		if err := indexPost(tx, p.ID, title, body); err != nil {
 			return err
 		}
-		return Enqueue(tx, "question.created", QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: author.ID})
+		return Enqueue(tx, TaskQuestionCreated, QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: author.ID})
 	})
 	if err != nil {
 		return nil, err
@@ -270,10 +264,7 @@ func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in
 		}).Error; err != nil {
 			return err
 		}
-		if err := indexPost(tx, p.ID, "", body); err != nil {
-			return err
-		}
-		return Enqueue(tx, "answer.created", QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: author.ID})
+		return indexPost(tx, p.ID, "", body)
 	})
 	if err != nil {
 		return nil, err
@@ -405,7 +396,7 @@ func DeletePost(ctx context.Context, db *gorm.DB, actor *User, postID int64) err
 				UpdateColumn("question_count", gorm.Expr("question_count - 1")).Error; err != nil {
 				return err
 			}
-			return Enqueue(tx, "question.deleted", QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: actor.ID})
+			return Enqueue(tx, TaskQuestionDeleted, QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: actor.ID})
 		}
 		upd := map[string]any{"answer_count": gorm.Expr("answer_count - 1")}
 		if q.AcceptedAnswerID != nil && *q.AcceptedAnswerID == p.ID {
@@ -441,10 +432,7 @@ func Accept(ctx context.Context, db *gorm.DB, actor *User, questionID, answerID 
 		if err != nil {
 			return err
 		}
-		if err := tx.Model(&Question{}).Where("id = ?", q.ID).Update("accepted_answer_id", p.ID).Error; err != nil {
-			return err
-		}
-		return Enqueue(tx, "answer.accepted", QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: actor.ID})
+		return tx.Model(&Question{}).Where("id = ?", q.ID).Update("accepted_answer_id", p.ID).Error
 	})
 }
 

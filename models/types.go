@@ -220,6 +220,7 @@ type OutboxMessage struct {
 	Attempts  int
 	LastError string
 	SentAt    *time.Time
+	DoneAt    *time.Time
 }
 
 // TableName maps OutboxMessage to the outbox table.

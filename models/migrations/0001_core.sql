@@ -117,6 +117,7 @@ CREATE TABLE outbox (
     created_at {{ts}} NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT NOT NULL DEFAULT '',
-    sent_at {{ts}}
+    sent_at {{ts}},
+    done_at {{ts}}
 );
 CREATE INDEX outbox_pending ON outbox (id) WHERE sent_at IS NULL;

@@ -1,0 +1,187 @@
+// Package app is Crowdcare's web application: configuration, the gin router,
+// handlers, middleware and page rendering, and the process wiring that runs
+// the web server, the job worker and the scheduler.
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting, read from the environment once at start.
+type Config struct {
+	// Addr is the listen address (CROWDCARE_ADDR).
+	Addr string
+	// BaseURL is the public URL; https turns on Secure cookies (CROWDCARE_BASE_URL).
+	BaseURL string
+	// Env is "development" or "production" (CROWDCARE_ENV).
+	Env string
+	// DataDir holds the embedded database and generated secrets (CROWDCARE_DATA_DIR).
+	DataDir string
+	// DatabaseURL is a postgres:// URL; empty means embedded SQLite (DATABASE_URL).
+	DatabaseURL string
+	// RedisURL is a redis:// URL; empty means in-process Redis (REDIS_URL).
+	RedisURL string
+	// Secret signs cookies and CSRF tokens (CROWDCARE_SECRET).
+	Secret string
+	// Queue is the asynq queue name (CROWDCARE_QUEUE).
+	Queue string
+	// WorkerConcurrency is how many jobs run at once (CROWDCARE_WORKER_CONCURRENCY).
+	WorkerConcurrency int
+	// DBMaxConns sizes the PostgreSQL pool (CROWDCARE_DB_MAX_CONNS).
+	DBMaxConns int
+	// ShutdownTimeout bounds a graceful stop (CROWDCARE_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+	// LogLevel is debug, info, warn or error (CROWDCARE_LOG_LEVEL).
+	LogLevel string
+	// DevLogin allows the development sign-in: "auto" (on when no social
+	// provider is configured, the server listens on localhost and Env is not
+	// production) or "off" (CROWDCARE_DEV_LOGIN).
+	DevLogin string
+	// OutboxInterval is how often the relay polls (CROWDCARE_OUTBOX_INTERVAL).
+	OutboxInterval time.Duration
+}
+
+// ConfigVar documents one environment variable.
+type ConfigVar struct {
+	Name, Default, Help string
+}
+
+// ConfigVars lists every variable, its default and meaning; --help prints it
+// and README.md mirrors it.
+var ConfigVars = []ConfigVar{
+	{"CROWDCARE_ADDR", "localhost:8080", "listen address (use 0.0.0.0:8080 in a container)"},
+	{"CROWDCARE_BASE_URL", "http://<CROWDCARE_ADDR>", "public URL; https:// turns on Secure cookies"},
+	{"CROWDCARE_ENV", "development", "development or production"},
+	{"CROWDCARE_DATA_DIR", "./data", "embedded SQLite database and generated secret"},
+	{"DATABASE_URL", "(embedded SQLite)", "postgres://user:pass@host:5432/db?sslmode=disable"},
+	{"REDIS_URL", "(in-process Redis)", "redis://host:6379/0 (also rediss://, redis-sentinel://)"},
+	{"CROWDCARE_SECRET", "(generated into the data dir)", "at least 32 characters; required in production"},
+	{"CROWDCARE_QUEUE", "crowdcare", "asynq queue name"},
+	{"CROWDCARE_WORKER_CONCURRENCY", "10", "jobs run at once per worker"},
+	{"CROWDCARE_DB_MAX_CONNS", "25", "PostgreSQL connection pool size"},
+	{"CROWDCARE_SHUTDOWN_TIMEOUT", "20s", "how long a graceful stop may take"},
+	{"CROWDCARE_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"CROWDCARE_DEV_LOGIN", "auto", "auto or off: the development sign-in (never in production)"},
+	{"CROWDCARE_OUTBOX_INTERVAL", "1s", "how often the outbox relay polls"},
+}
+
+// LoadConfig reads the environment through getenv. Every malformed value is
+// reported at once, so a bad deployment fails fast with a clear message.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	var errs []string
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	intVar := func(name string, def, min, max int) int {
+		s := get(name, "")
+		if s == "" {
+			return def
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < min || n > max {
+			errs = append(errs, fmt.Sprintf("%s=%q: want a whole number from %d to %d", name, s, min, max))
+			return def
+		}
+		return n
+	}
+	durVar := func(name string, def time.Duration) time.Duration {
+		s := get(name, "")
+		if s == "" {
+			return def
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q: want a positive duration such as 20s", name, s))
+			return def
+		}
+		return d
+	}
+	c := Config{
+		Addr:              get("CROWDCARE_ADDR", "localhost:8080"),
+		Env:               get("CROWDCARE_ENV", "development"),
+		DataDir:           get("CROWDCARE_DATA_DIR", "./data"),
+		DatabaseURL:       get("DATABASE_URL", ""),
+		RedisURL:          get("REDIS_URL", ""),
+		Secret:            get("CROWDCARE_SECRET", ""),
+		Queue:             get("CROWDCARE_QUEUE", "crowdcare"),
+		WorkerConcurrency: intVar("CROWDCARE_WORKER_CONCURRENCY", 10, 1, 1000),
+		DBMaxConns:        intVar("CROWDCARE_DB_MAX_CONNS", 25, 2, 1000),
+		ShutdownTimeout:   durVar("CROWDCARE_SHUTDOWN_TIMEOUT", 20*time.Second),
+		LogLevel:          get("CROWDCARE_LOG_LEVEL", "info"),
+		DevLogin:          get("CROWDCARE_DEV_LOGIN", "auto"),
+		OutboxInterval:    durVar("CROWDCARE_OUTBOX_INTERVAL", time.Second),
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Sprintf("CROWDCARE_ADDR=%q: want host:port, e.g. localhost:8080", c.Addr))
+	}
+	c.BaseURL = strings.TrimRight(get("CROWDCARE_BASE_URL", "http://"+c.Addr), "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Sprintf("CROWDCARE_BASE_URL=%q: want an http:// or https:// URL", c.BaseURL))
+	}
+	if c.Env != "development" && c.Env != "production" {
+		errs = append(errs, fmt.Sprintf("CROWDCARE_ENV=%q: want development or production", c.Env))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, "DATABASE_URL: want a postgres:// URL (leave it unset for the embedded SQLite database)")
+	}
+	if c.RedisURL != "" && !strings.Contains(c.RedisURL, "://") {
+		errs = append(errs, "REDIS_URL: want a redis:// URL (leave it unset for the in-process Redis)")
+	}
+	if c.Secret != "" && len(c.Secret) < 32 {
+		errs = append(errs, "CROWDCARE_SECRET: want at least 32 characters")
+	}
+	if c.Env == "production" {
+		if c.Secret == "" {
+			errs = append(errs, "CROWDCARE_SECRET is required when CROWDCARE_ENV=production")
+		}
+		if c.DatabaseURL == "" || c.RedisURL == "" {
+			errs = append(errs, "DATABASE_URL and REDIS_URL are required when CROWDCARE_ENV=production")
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Sprintf("CROWDCARE_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.DevLogin != "auto" && c.DevLogin != "off" {
+		errs = append(errs, fmt.Sprintf("CROWDCARE_DEV_LOGIN=%q: want auto or off", c.DevLogin))
+	}
+	if len(errs) > 0 {
+		return c, errors.New("configuration: " + strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// SQLitePath is where the embedded database lives.
+func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "crowdcare.db") }
+
+// SecureCookies reports whether cookies must be marked Secure.
+func (c Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// DevLoginEnabled reports whether the development sign-in is allowed: never
+// in production, only when no social provider is configured, and only when
+// the server listens on a loopback address.
+func (c Config) DevLoginEnabled() bool {
+	if c.DevLogin == "off" || c.Env == "production" {
+		return false
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"encoding/json"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"gorm.io/gorm"
+
+	"github.com/crowdcare/crowdcare/models"
+	"github.com/crowdcare/crowdcare/static"
+)
+
+// server carries what handlers need; it is built once per process.
+type server struct {
+	app     *App
+	cfg     Config
+	db      *gorm.DB
+	logger  *slog.Logger
+	secret  []byte
+	bundle  *i18n.Bundle
+	views   *views
+	metrics *metrics
+	engine  *gin.Engine
+}
+
+// Handler returns the whole web application as one http.Handler.
+func (a *App) Handler() http.Handler {
+	s := &server{app: a, cfg: a.Cfg, db: a.DB, logger: a.Logger, secret: a.secret,
+		bundle: a.bundle, views: a.views, metrics: a.metrics}
+	s.engine = s.routes()
+	return withRequestLog(a.Logger, withSecurity(s.withCSRF(s.engine)))
+}
+
+// routes registers every route in one place.
+func (s *server) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = true
+	r.Use(s.metrics.middleware, s.loadUser)
+	r.NoRoute(func(c *gin.Context) { s.errorPage(c, http.StatusNotFound, "error.not_found") })
+	r.NoMethod(func(c *gin.Context) { s.errorPage(c, http.StatusMethodNotAllowed, "error.method_not_allowed") })
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(s.metrics.handler()))
+	staticFS, _ := fs.Sub(static.FS, ".")
+	r.StaticFS("/static", http.FS(staticFS))
+
+	r.GET("/", s.listPage(models.ListLatest))
+	r.GET("/unanswered", s.listPage(models.ListUnanswered))
+	r.GET("/solved", s.listPage(models.ListSolved))
+	r.GET("/boards", s.boardsPage)
+	r.GET("/b/:slug", s.boardPage)
+	r.GET("/tags/:name", s.tagPage)
+	r.GET("/search", s.searchPage)
+	r.GET("/q/:id", s.questionPage)
+	r.GET("/posts/:id/revisions", s.revisionsPage)
+	r.POST("/locale", s.setLocale)
+
+	auth := r.Group("/", s.requireUser)
+	auth.GET("/ask", s.askForm)
+	auth.POST("/ask", s.askSubmit)
+	auth.POST("/q/:id/answers", s.answerSubmit)
+	auth.POST("/q/:id/accept", s.acceptSubmit)
+	auth.GET("/posts/:id/edit", s.editForm)
+	auth.POST("/posts/:id/edit", s.editSubmit)
+	auth.POST("/posts/:id/delete", s.deleteSubmit)
+	auth.GET("/settings", s.settingsForm)
+	auth.POST("/settings", s.settingsSubmit)
+	auth.POST("/signout", s.signOut)
+	auth.POST("/signout/everywhere", s.signOutEverywhere)
+
+	r.GET("/signin", s.signInPage)
+	r.GET("/dev/signin", s.devSignInForm)
+	r.POST("/dev/signin", s.devSignInSubmit)
+
+	admin := r.Group("/admin", s.requireRole(models.RoleAdmin))
+	admin.GET("/boards", s.adminBoards)
+	admin.GET("/boards/new", s.adminBoardForm)
+	admin.POST("/boards", s.adminBoardCreate)
+	admin.GET("/boards/:id/edit", s.adminBoardForm)
+	admin.POST("/boards/:id", s.adminBoardUpdate)
+	return r
+}
+
+func (s *server) readyz(c *gin.Context) {
+	checks := s.app.Ready(c.Request.Context())
+	status := http.StatusOK
+	for _, v := range checks {
+		if v != "ok" {
+			status = http.StatusServiceUnavailable
+		}
+	}
+	c.Header("Content-Type", "application/json")
+	c.Status(status)
+	_ = json.NewEncoder(c.Writer).Encode(checks)
+}

@@ -1,0 +1,161 @@
+// Command crowdcare runs the Crowdcare community support forum.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/crowdcare/crowdcare/app"
+	"github.com/crowdcare/crowdcare/models"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "crowdcare:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `Crowdcare: a community support forum with a gamified expert program.
+
+Usage:
+  crowdcare [command]
+
+Commands:
+  serve               web server, job worker and scheduler in one process (default)
+  web                 web server only
+  worker              job worker and outbox relay, plus the scheduler
+                      (run exactly one scheduler per deployment: pass
+                      --no-scheduler to every extra worker)
+  migrate             apply database migrations and exit
+  admin grant HANDLE ROLE
+                      give a user a role (expert, employee, moderator, product, admin)
+  help                show this help
+
+Configuration comes from the environment only:
+`
+
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, usage)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, v := range app.ConfigVars {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", v.Name, v.Default, v.Help)
+	}
+	tw.Flush()
+}
+
+// run is the whole program; tests call it with their own arguments and
+// environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "help", "-h", "--help", "-help":
+		printHelp(stdout)
+		return nil
+	}
+	cfg, err := app.LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := app.NewLogger(stdout, cfg.LogLevel)
+	switch cmd {
+	case "serve", "web", "worker":
+		fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+		fs.SetOutput(stdout)
+		noScheduler := fs.Bool("no-scheduler", false, "do not run the periodic scheduler in this process")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if cmd == "serve" && cfg.Env == "production" && (cfg.DatabaseURL == "" || cfg.RedisURL == "") {
+			return errors.New("serve in production needs DATABASE_URL and REDIS_URL")
+		}
+		a, err := app.New(ctx, cfg, logger, true)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return serve(ctx, a, cmd, !*noScheduler)
+	case "migrate":
+		a, err := app.New(ctx, cfg, logger, true)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		v, err := models.SchemaVersion(ctx, a.DB)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "database is at schema version %d\n", v)
+		return nil
+	case "admin":
+		if len(args) != 3 || args[0] != "grant" {
+			return errors.New("usage: crowdcare admin grant HANDLE ROLE")
+		}
+		a, err := app.New(ctx, cfg, logger, true)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return grant(ctx, a, args[1], models.Role(args[2]), stdout)
+	default:
+		printHelp(stdout)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+// serve runs the parts of the forum that cmd names until ctx ends, then
+// stops them gracefully: the web server drains requests, the worker
+// finishes running jobs.
+func serve(ctx context.Context, a *app.App, cmd string, scheduler bool) error {
+	g, gctx := errgroup.WithContext(ctx)
+	if cmd == "serve" || cmd == "web" {
+		ln, err := net.Listen("tcp", a.Cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", a.Cfg.Addr, err)
+		}
+		g.Go(func() error { return a.ServeWeb(gctx, ln) })
+	}
+	if cmd == "serve" || cmd == "worker" {
+		g.Go(func() error { return a.RunWorker(gctx) })
+		if scheduler {
+			g.Go(func() error { return a.RunScheduler(gctx) })
+		}
+	}
+	err := g.Wait()
+	a.Logger.Info("stopped")
+	return err
+}
+
+func grant(ctx context.Context, a *app.App, handle string, role models.Role, stdout io.Writer) error {
+	valid := false
+	for _, r := range models.AllRoles {
+		valid = valid || r == role
+	}
+	if !valid {
+		return fmt.Errorf("unknown role %q", role)
+	}
+	u, err := models.UserByHandle(ctx, a.DB, handle)
+	if err != nil {
+		return fmt.Errorf("user %q: %w", handle, err)
+	}
+	if err := models.GrantRole(ctx, a.DB, u.ID, role); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s is now %s\n", u.Handle, role)
+	return nil
+}

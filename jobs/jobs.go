@@ -1,0 +1,116 @@
+// Package jobs holds Crowdcare's background work: asynq task types and their
+// handlers, the periodic schedule, and the relay that moves the transactional
+// outbox into the queue.
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"gorm.io/gorm"
+
+	"github.com/crowdcare/crowdcare/models"
+)
+
+// Periodic task types.
+const (
+	TaskSessionsCleanup = "sessions:cleanup"
+	TaskOutboxPurge     = "outbox:purge"
+)
+
+// Deps is what handlers need.
+type Deps struct {
+	DB     *gorm.DB
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now().UTC()
+}
+
+// NewMux registers a handler for every task type.
+func NewMux(d Deps) *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.Use(d.outboxDone)
+	mux.HandleFunc(models.TaskQuestionCreated, d.handleQuestionTags)
+	mux.HandleFunc(models.TaskQuestionDeleted, d.handleQuestionTags)
+	mux.HandleFunc(TaskSessionsCleanup, d.handleSessionsCleanup)
+	mux.HandleFunc(TaskOutboxPurge, d.handleOutboxPurge)
+	return mux
+}
+
+// handleQuestionTags recounts the tags of a question that was asked or
+// deleted. A recount is idempotent, so a redelivered task is harmless.
+func (d Deps) handleQuestionTags(ctx context.Context, t *asynq.Task) error {
+	var ev models.QuestionEvent
+	if err := json.Unmarshal(t.Payload(), &ev); err != nil || ev.QuestionID == 0 {
+		return fmt.Errorf("bad payload %q: %v: %w", t.Payload(), err, asynq.SkipRetry)
+	}
+	ids, err := models.TagIDsOfQuestion(ctx, d.DB, ev.QuestionID)
+	if err != nil {
+		return err
+	}
+	return models.RecountTags(ctx, d.DB, ids)
+}
+
+func (d Deps) handleSessionsCleanup(ctx context.Context, _ *asynq.Task) error {
+	n, err := models.DeleteExpiredSessions(ctx, d.DB, d.now())
+	if err == nil && n > 0 {
+		d.Logger.Info("expired sessions deleted", "count", n)
+	}
+	return err
+}
+
+// handleOutboxPurge drops outbox rows handed to the queue more than a week ago.
+func (d Deps) handleOutboxPurge(ctx context.Context, _ *asynq.Task) error {
+	_, err := models.PurgeSentOutbox(ctx, d.DB, d.now().Add(-7*24*time.Hour))
+	return err
+}
+
+// Schedule lists the periodic tasks: cron spec and task type. Exactly one
+// scheduler may run per deployment (asynq's rule).
+var Schedule = []struct {
+	Spec string
+	Type string
+}{
+	{"@every 1h", TaskSessionsCleanup},
+	{"@every 24h", TaskOutboxPurge},
+}
+
+// RegisterSchedule adds every periodic task to s on queue.
+func RegisterSchedule(s *asynq.Scheduler, queue string) error {
+	for _, e := range Schedule {
+		// Unique stops a slow run and the next tick from overlapping.
+		if _, err := s.Register(e.Spec, asynq.NewTask(e.Type, nil), asynq.Queue(queue), asynq.Unique(30*time.Minute)); err != nil {
+			return fmt.Errorf("schedule %s: %w", e.Type, err)
+		}
+	}
+	return nil
+}
+
+// outboxDone marks the outbox row behind a relayed task as done once its
+// handler succeeds.
+func (d Deps) outboxDone(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		if err := next.ProcessTask(ctx, t); err != nil {
+			return err
+		}
+		id, ok := asynq.GetTaskID(ctx)
+		if !ok {
+			return nil
+		}
+		var n int64
+		if _, err := fmt.Sscanf(id, "outbox-%d", &n); err != nil {
+			return nil
+		}
+		return models.MarkOutboxDone(ctx, d.DB, n, d.now())
+	})
+}
