@@ -24,10 +24,10 @@ type views struct {
 }
 
 var templateFuncs = template.FuncMap{
-	"html": func(s string) template.HTML { return template.HTML(s) }, // stored post HTML, sanitised on write
-	"add":  func(a, b int) int { return a + b },
-	"eq64": func(a *int64, b int64) bool { return a != nil && *a == b },
-	"join": strings.Join,
+	"html":       func(s string) template.HTML { return template.HTML(s) }, // stored post HTML, sanitised on write
+	"add":        func(a, b int) int { return a + b },
+	"eq64":       func(a *int64, b int64) bool { return a != nil && *a == b },
+	"join":       strings.Join,
 	"pathEscape": url.PathEscape,
 	"roleOf":     func(u *models.User, r string) bool { return u.HasRole(models.Role(r)) },
 	"postCtx":    newPostCtx,

@@ -46,10 +46,10 @@ func ParseTags(s string) []string {
 
 // AskInput is a new question.
 type AskInput struct {
-	Board   string // the board's slug
-	Title   string
-	Body    string
-	Tags    []string
+	Board string // the board's slug
+	Title string
+	Body  string
+	Tags  []string
 	// ExternalID and CreatedAt are set by imports; zero for web posts.
 	ExternalID string
 	CreatedAt  time.Time
