@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hibiken/asynq"
 )
 
 // Config is every setting, read from the environment once at start.
@@ -121,21 +123,28 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DevLogin:          get("CROWDCARE_DEV_LOGIN", "auto"),
 		OutboxInterval:    durVar("CROWDCARE_OUTBOX_INTERVAL", time.Second),
 	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		errs = append(errs, fmt.Sprintf("CROWDCARE_ADDR=%q: want host:port, e.g. localhost:8080", c.Addr))
+	addrOK := validListenAddr(c.Addr)
+	if !addrOK {
+		errs = append(errs, fmt.Sprintf("CROWDCARE_ADDR=%q: want host:port with a port from 0 to 65535, e.g. localhost:8080", c.Addr))
 	}
 	c.BaseURL = strings.TrimRight(get("CROWDCARE_BASE_URL", "http://"+c.Addr), "/")
-	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	// A base URL derived from a bad address is not a second mistake.
+	if u, err := url.Parse(c.BaseURL); (addrOK || get("CROWDCARE_BASE_URL", "") != "") &&
+		(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		errs = append(errs, fmt.Sprintf("CROWDCARE_BASE_URL=%q: want an http:// or https:// URL", c.BaseURL))
 	}
 	if c.Env != "development" && c.Env != "production" {
 		errs = append(errs, fmt.Sprintf("CROWDCARE_ENV=%q: want development or production", c.Env))
 	}
-	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+	if c.DatabaseURL != "" && !validPostgresURL(c.DatabaseURL) {
 		errs = append(errs, "DATABASE_URL: want a postgres:// URL (leave it unset for the embedded SQLite database)")
 	}
-	if c.RedisURL != "" && !strings.Contains(c.RedisURL, "://") {
-		errs = append(errs, "REDIS_URL: want a redis:// URL (leave it unset for the in-process Redis)")
+	// Parse REDIS_URL the way the queue will, so a typo fails here, named,
+	// rather than later inside the queue client.
+	if c.RedisURL != "" {
+		if _, err := asynq.ParseRedisURI(c.RedisURL); err != nil {
+			errs = append(errs, "REDIS_URL: want a redis://, rediss://, redis-socket:// or redis-sentinel:// URL (leave it unset for the in-process Redis)")
+		}
 	}
 	if c.Secret != "" && len(c.Secret) < 32 {
 		errs = append(errs, "CROWDCARE_SECRET: want at least 32 characters")
@@ -162,6 +171,25 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// validListenAddr reports whether addr is host:port with a numeric port
+// (0 picks a free one); net.SplitHostPort alone accepts "localhost:http".
+func validListenAddr(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
+}
+
+// validPostgresURL reports whether s is a parseable postgres:// URL, spelt
+// the way models.Open recognises it (the host may be empty: a Unix socket is
+// given as ?host=/path).
+func validPostgresURL(s string) bool {
+	_, err := url.Parse(s)
+	return err == nil && (strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://"))
+}
+
 // SQLitePath is where the embedded database lives.
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "crowdcare.db") }
 
@@ -169,16 +197,23 @@ func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "crowdcare
 func (c Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
 
 // DevLoginEnabled reports whether the development sign-in is allowed: never
-// in production, only when no social provider is configured, and only when
-// the server listens on a loopback address.
+// in production, and only when the server listens on a loopback address and
+// its base URL is a loopback one.
 func (c Config) DevLoginEnabled() bool {
 	if c.DevLogin == "off" || c.Env == "production" {
 		return false
 	}
 	host, _, err := net.SplitHostPort(c.Addr)
-	if err != nil {
+	if err != nil || !isLoopbackHost(host) {
 		return false
 	}
+	// Behind a reverse proxy the listen address is loopback too; a public
+	// base URL says the forum is reachable from elsewhere.
+	u, err := url.Parse(c.BaseURL)
+	return err == nil && isLoopbackHost(u.Hostname())
+}
+
+func isLoopbackHost(host string) bool {
 	if host == "localhost" {
 		return true
 	}

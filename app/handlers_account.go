@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,12 +17,16 @@ func (s *server) signInPage(c *gin.Context) {
 	s.render(c, http.StatusOK, "signin", &Page{Title: "signin.title", Form: url.Values{"next": {safeNext(c.Query("next"))}}})
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site: a path, never
+// "//host" or "/\\host", which browsers read as another site. Browsers also
+// drop tabs and newlines from URLs ("/\t/host" is "//host"), so a next with
+// any control or space character is refused whole.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, "/\\") {
-		return next
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.IndexFunc(next, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0 {
+		return "/"
 	}
-	return "/"
+	return next
 }
 
 func (s *server) devSignInForm(c *gin.Context) {

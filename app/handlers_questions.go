@@ -83,12 +83,18 @@ func (s *server) renderList(c *gin.Context, d *listData, opt models.ListOptions)
 		s.handleErr(c, err)
 		return
 	}
+	if d.Tag != nil && opt.Cursor == "" && len(qs) == 0 {
+		// A tag with nothing the reader may see is not there for them:
+		// otherwise its name would tell that a private board uses it.
+		s.errorPage(c, http.StatusNotFound, "error.not_found")
+		return
+	}
 	d.Questions, d.Next = qs, next
 	if d.Boards, err = models.BoardsFor(ctx, s.db, u); err != nil {
 		s.fail(c, err)
 		return
 	}
-	if d.Tags, err = models.PopularTags(ctx, s.db, 20); err != nil {
+	if d.Tags, err = models.PopularTags(ctx, s.db, u, 20); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -151,6 +157,10 @@ const maxSearchPage = 50
 
 func (s *server) searchPage(c *gin.Context) {
 	q := strings.TrimSpace(c.Query("q"))
+	if !utf8.ValidString(q) {
+		s.errorPage(c, http.StatusBadRequest, "error.bad_request")
+		return
+	}
 	if utf8.RuneCountInString(q) > 200 {
 		s.errorPage(c, http.StatusBadRequest, "error.query_too_long")
 		return

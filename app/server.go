@@ -29,11 +29,19 @@ type server struct {
 
 // Handler returns the whole web application as one http.Handler.
 func (a *App) Handler() http.Handler {
-	s := &server{app: a, cfg: a.Cfg, db: a.DB, logger: a.Logger, secret: a.secret,
-		bundle: a.bundle, views: a.views, metrics: a.metrics}
+	s := a.newServer()
 	s.engine = s.routes()
 	return withRequestLog(a.Logger, withSecurity(s.withCSRF(s.engine)))
 }
+
+func (a *App) newServer() *server {
+	return &server{app: a, cfg: a.Cfg, db: a.DB, logger: a.Logger, secret: a.secret,
+		bundle: a.bundle, views: a.views, metrics: a.metrics}
+}
+
+// routeList returns every registered route, so a test can prove that each
+// state-changing one is protected.
+func (a *App) routeList() gin.RoutesInfo { return a.newServer().routes().Routes() }
 
 // routes registers every route in one place.
 func (s *server) routes() *gin.Engine {

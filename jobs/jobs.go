@@ -6,6 +6,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -36,6 +37,15 @@ func (d Deps) now() time.Time {
 	return time.Now().UTC()
 }
 
+// logger returns d.Logger, or a logger that drops everything when Deps was
+// built without one, so a handler never panics on a nil logger.
+func (d Deps) logger() *slog.Logger {
+	if d.Logger != nil {
+		return d.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
 // NewMux registers a handler for every task type.
 func NewMux(d Deps) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
@@ -64,12 +74,12 @@ func (d Deps) handleQuestionTags(ctx context.Context, t *asynq.Task) error {
 func (d Deps) handleSessionsCleanup(ctx context.Context, _ *asynq.Task) error {
 	n, err := models.DeleteExpiredSessions(ctx, d.DB, d.now())
 	if err == nil && n > 0 {
-		d.Logger.Info("expired sessions deleted", "count", n)
+		d.logger().Info("expired sessions deleted", "count", n)
 	}
 	return err
 }
 
-// handleOutboxPurge drops outbox rows handed to the queue more than a week ago.
+// handleOutboxPurge drops outbox rows whose job finished more than a week ago.
 func (d Deps) handleOutboxPurge(ctx context.Context, _ *asynq.Task) error {
 	_, err := models.PurgeSentOutbox(ctx, d.DB, d.now().Add(-7*24*time.Hour))
 	return err
@@ -100,17 +110,23 @@ func RegisterSchedule(s *asynq.Scheduler, queue string) error {
 // handler succeeds.
 func (d Deps) outboxDone(next asynq.Handler) asynq.Handler {
 	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
-		if err := next.ProcessTask(ctx, t); err != nil {
+		err := next.ProcessTask(ctx, t)
+		if err != nil && !errors.Is(err, asynq.SkipRetry) {
 			return err
 		}
+		// A task that can never succeed is finished too: it must not be
+		// requeued at every restart of the embedded queue.
 		id, ok := asynq.GetTaskID(ctx)
-		if !ok {
-			return nil
-		}
 		var n int64
-		if _, err := fmt.Sscanf(id, "outbox-%d", &n); err != nil {
-			return nil
+		if !ok {
+			return err
 		}
-		return models.MarkOutboxDone(ctx, d.DB, n, d.now())
+		if _, serr := fmt.Sscanf(id, "outbox-%d", &n); serr != nil {
+			return err
+		}
+		if derr := models.MarkOutboxDone(ctx, d.DB, n, d.now()); derr != nil && err == nil {
+			return derr
+		}
+		return err
 	})
 }

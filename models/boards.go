@@ -6,11 +6,16 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+
+// validSlug reports whether s can be a board's slug. Lookups check it
+// first, so arbitrary bytes from a URL never reach the database.
+func validSlug(s string) bool { return len(s) <= 60 && slugPattern.MatchString(s) }
 
 // BoardInput is what an admin fills in to create or edit a board.
 type BoardInput struct {
@@ -23,20 +28,24 @@ type BoardInput struct {
 
 func (in *BoardInput) validate() error {
 	in.Slug = strings.TrimSpace(strings.ToLower(in.Slug))
-	in.Name = strings.TrimSpace(in.Name)
-	in.Description = strings.TrimSpace(in.Description)
+	in.Name = strings.TrimSpace(cleanText(in.Name))
+	in.Description = strings.TrimSpace(cleanText(in.Description))
 	v := &ValidationError{}
 	if in.Slug == "" {
 		v.Add("slug", "error.required", nil)
-	} else if len(in.Slug) > 60 || !slugPattern.MatchString(in.Slug) {
+	} else if !validSlug(in.Slug) {
 		v.Add("slug", "error.slug_invalid", nil)
 	}
-	if in.Name == "" {
+	if !utf8.ValidString(in.Name) {
+		v.Add("name", "error.invalid", nil)
+	} else if in.Name == "" {
 		v.Add("name", "error.required", nil)
 	} else if len([]rune(in.Name)) > 80 {
 		v.Add("name", "error.too_long", map[string]any{"Max": 80})
 	}
-	if len([]rune(in.Description)) > 1000 {
+	if !utf8.ValidString(in.Description) {
+		v.Add("description", "error.invalid", nil)
+	} else if len([]rune(in.Description)) > 1000 {
 		v.Add("description", "error.too_long", map[string]any{"Max": 1000})
 	}
 	if !in.Visibility.Valid() {
@@ -112,6 +121,9 @@ func BoardsFor(ctx context.Context, db *gorm.DB, viewer *User) ([]Board, error) 
 // is reported as not found, so its existence does not leak.
 func BoardBySlug(ctx context.Context, db *gorm.DB, viewer *User, slug string) (*Board, error) {
 	var b Board
+	if !validSlug(slug) {
+		return nil, ErrNotFound
+	}
 	err := db.WithContext(ctx).Where("slug = ?", slug).First(&b).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNotFound

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -56,6 +57,9 @@ func (c cursor) encode() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.t.UnixMicro(), 10) + ":" + strconv.FormatInt(c.id, 10)))
 }
 
+// maxCursorMicros is the last microsecond of the year 9999.
+const maxCursorMicros = 253402300799999999
+
 func decodeCursor(s string) (cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) > 64 {
@@ -67,7 +71,9 @@ func decodeCursor(s string) (cursor, error) {
 	}
 	micros, err1 := strconv.ParseInt(ts, 10, 64)
 	n, err2 := strconv.ParseInt(id, 10, 64)
-	if err1 != nil || err2 != nil || n <= 0 || micros < 0 {
+	// Beyond year 9999 PostgreSQL refuses the timestamp and SQLite compares
+	// a garbled one, so such a cursor was not made by us.
+	if err1 != nil || err2 != nil || n <= 0 || micros < 0 || micros > maxCursorMicros {
 		return cursor{}, ErrBadCursor
 	}
 	return cursor{t: time.UnixMicro(micros).UTC(), id: n}, nil
@@ -91,11 +97,14 @@ func ListQuestions(ctx context.Context, db *gorm.DB, viewer *User, opt ListOptio
 		cur = &c
 	}
 	tcol, icol := "q.created_at", "q.id"
+	// LEFT JOINs (every question has its board and author) keep questions
+	// the driving table, so SQLite walks the (time, id) index instead of
+	// reading every visible question and sorting; visibility is a semi-join.
 	qry := db.WithContext(ctx).Table("questions q").Select(summaryColumns).
-		Joins("JOIN boards b ON b.id = q.board_id").
-		Joins("JOIN users u ON u.id = q.author_id").
+		Joins("LEFT JOIN boards b ON b.id = q.board_id").
+		Joins("LEFT JOIN users u ON u.id = q.author_id").
 		Where("q.deleted_at IS NULL").
-		Where("b.visibility IN ?", VisibleTo(viewer))
+		Where("q.board_id IN (SELECT id FROM boards WHERE visibility IN ?)", VisibleTo(viewer))
 	if opt.TagID != 0 {
 		// question_tags carries the question's time so the tag index orders the page.
 		qry = qry.Joins("JOIN question_tags qt ON qt.question_id = q.id").Where("qt.tag_id = ?", opt.TagID)
@@ -119,7 +128,11 @@ func ListQuestions(ctx context.Context, db *gorm.DB, viewer *User, opt ListOptio
 		if asc {
 			op = ">"
 		}
-		qry = qry.Where(fmt.Sprintf("(%s %s ? OR (%s = ? AND %s %s ?))", tcol, op, tcol, icol, op), cur.t, cur.t, cur.id)
+		// The leading "time <= t" bound lets the planner seek the (time, id)
+		// index to the cursor; the OR alone is only a filter, so page 1000
+		// scanned the 30,000 rows before it (measured by BenchmarkLatestList).
+		qry = qry.Where(fmt.Sprintf("%s %s= ? AND (%s %s ? OR (%s = ? AND %s %s ?))", tcol, op, tcol, op, tcol, icol, op),
+			cur.t, cur.t, cur.t, cur.id)
 	}
 	dir := "DESC"
 	if asc {
@@ -199,6 +212,11 @@ func attachTags(ctx context.Context, db *gorm.DB, rows []QuestionSummary) error 
 // TagByName finds a tag.
 func TagByName(ctx context.Context, db *gorm.DB, name string) (*Tag, error) {
 	var t Tag
+	// No tag was ever stored that fails validation; such a name from a URL
+	// (invalid UTF-8, NUL) would only make PostgreSQL fail.
+	if utf8.RuneCountInString(name) > TagNameMax || !tagPattern.MatchString(strings.ToLower(name)) {
+		return nil, ErrNotFound
+	}
 	err := db.WithContext(ctx).Where("name = ?", strings.ToLower(name)).First(&t).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNotFound
@@ -206,11 +224,31 @@ func TagByName(ctx context.Context, db *gorm.DB, name string) (*Tag, error) {
 	return &t, err
 }
 
-// PopularTags lists the most used tags.
-func PopularTags(ctx context.Context, db *gorm.DB, limit int) ([]Tag, error) {
+// popularWindow is how many of the latest questions popular tags are
+// counted over: recent popularity, at a cost that does not grow with the
+// forum. With 100,000 questions on PostgreSQL a window of 200 takes 0.5 ms;
+// from about 500 the planner turns to scanning all of question_tags (8 ms).
+const popularWindow = 200
+
+// PopularTags lists the tags most used by the latest questions viewer may
+// see, each with its count among them. Counting visible questions only (not
+// tags.question_count) keeps a tag used on a private board, and how often,
+// private.
+func PopularTags(ctx context.Context, db *gorm.DB, viewer *User, limit int) ([]Tag, error) {
+	db = db.WithContext(ctx)
+	recent := db.Table("questions q").Select("q.id").
+		Joins("JOIN boards b ON b.id = q.board_id").
+		Where("q.deleted_at IS NULL AND b.visibility IN ?", VisibleTo(viewer)).
+		Order("q.created_at DESC, q.id DESC").Limit(popularWindow)
 	var ts []Tag
-	err := db.WithContext(ctx).Where("question_count > 0").Order("question_count DESC, name").Limit(limit).Find(&ts).Error
-	return ts, err
+	err := db.Table("question_tags qt").Select("t.id, t.name, COUNT(*) AS question_count").
+		Joins("JOIN tags t ON t.id = qt.tag_id").
+		Where("qt.question_id IN (?)", recent).
+		Group("t.id, t.name").Order("question_count DESC, t.name").Limit(limit).Scan(&ts).Error
+	if err != nil {
+		return nil, fmt.Errorf("popular tags: %w", err)
+	}
+	return ts, nil
 }
 
 // Author is a post's author as a page shows them.
@@ -219,31 +257,43 @@ type Author struct {
 	RolesCSV string
 }
 
+// rolesAggregate is a correlated subquery listing a user's roles as
+// "a,b,c", so users and their roles load in one statement.
+func rolesAggregate(db *gorm.DB) string {
+	agg := "group_concat(role, ',')"
+	if DialectOf(db) == Postgres {
+		agg = "string_agg(role, ',' ORDER BY role)"
+	}
+	return "SELECT " + agg + " FROM user_roles r WHERE r.user_id = users.id"
+}
+
+// user returns the User with its roles parsed.
+func (a *Author) user() *User {
+	u := a.User
+	if a.RolesCSV != "" {
+		for _, r := range strings.Split(a.RolesCSV, ",") {
+			u.Roles = append(u.Roles, Role(r))
+		}
+	}
+	return &u
+}
+
 // usersWithRoles loads users and their roles in one statement.
 func usersWithRoles(ctx context.Context, db *gorm.DB, ids []int64) (map[int64]*User, error) {
 	out := map[int64]*User{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	agg := "group_concat(role, ',')"
-	if DialectOf(db) == Postgres {
-		agg = "string_agg(role, ',')"
-	}
 	var rows []Author
 	err := db.WithContext(ctx).Table("users").
-		Select("users.*, (SELECT "+agg+" FROM user_roles r WHERE r.user_id = users.id) AS roles_csv").
+		Select("users.*, ("+rolesAggregate(db)+") AS roles_csv").
 		Where("id IN ?", ids).Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}
 	for i := range rows {
-		u := rows[i].User
-		if rows[i].RolesCSV != "" {
-			for _, r := range strings.Split(rows[i].RolesCSV, ",") {
-				u.Roles = append(u.Roles, Role(r))
-			}
-		}
-		out[u.ID] = &u
+		u := rows[i].user()
+		out[u.ID] = u
 	}
 	return out, nil
 }

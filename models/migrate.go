@@ -82,45 +82,68 @@ func Migrate(ctx context.Context, db *gorm.DB) ([]int, error) {
 
 // MigrateWith applies the given migrations (used by tests to build a database
 // with an older migration set).
+//
+// On PostgreSQL everything runs on one connection holding a session-level
+// advisory lock: a lock taken through the pool would land on one connection
+// while later statements (and the unlock) use others, so a second migrator
+// could slip past it and the lock could stay held on an idle connection.
+// Creating schema_migrations also happens under the lock, because two
+// concurrent CREATE TABLE IF NOT EXISTS race on PostgreSQL's catalogue.
 func MigrateWith(ctx context.Context, db *gorm.DB, ms []Migration) ([]int, error) {
-	db = db.WithContext(ctx)
-	if err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+	var applied []int
+	err := db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+		if DialectOf(conn) == Postgres {
+			if err := conn.Exec(`SELECT pg_advisory_lock(7262001)`).Error; err != nil {
+				return fmt.Errorf("lock migrations: %w", err)
+			}
+			// Unlock even when ctx has ended, so the pooled connection does
+			// not keep the lock.
+			defer conn.WithContext(context.WithoutCancel(ctx)).Exec(`SELECT pg_advisory_unlock(7262001)`)
+		}
+		if err := conn.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name VARCHAR(100) NOT NULL,
-		applied_at ` + map[Dialect]string{Postgres: "TIMESTAMPTZ", SQLite: "DATETIME"}[DialectOf(db)] + ` NOT NULL)`).Error; err != nil {
-		return nil, fmt.Errorf("create schema_migrations: %w", err)
-	}
-	if DialectOf(db) == Postgres {
-		// Two processes starting at once must not both apply a migration.
-		if err := db.Exec(`SELECT pg_advisory_lock(7262001)`).Error; err != nil {
-			return nil, fmt.Errorf("lock migrations: %w", err)
+		applied_at ` + map[Dialect]string{Postgres: "TIMESTAMPTZ", SQLite: "DATETIME"}[DialectOf(conn)] + ` NOT NULL)`).Error; err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
 		}
-		defer db.Exec(`SELECT pg_advisory_unlock(7262001)`)
-	}
-	var applied []int
-	for _, m := range ms {
+		for _, m := range ms {
+			done, err := applyMigration(conn, m)
+			if err != nil {
+				return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+			}
+			if done {
+				applied = append(applied, m.Version)
+			}
+		}
+		return nil
+	})
+	return applied, err
+}
+
+// applyMigration runs m in one transaction unless it is already recorded,
+// and reports whether it ran. The check sits inside the transaction so that
+// on SQLite (whose transactions take the write lock at BEGIN) a concurrent
+// migrator sees the version once the first one commits.
+func applyMigration(conn *gorm.DB, m Migration) (bool, error) {
+	ran := false
+	err := conn.Transaction(func(tx *gorm.DB) error {
 		var n int64
-		if err := db.Table("schema_migrations").Where("version = ?", m.Version).Count(&n).Error; err != nil {
-			return applied, fmt.Errorf("read schema_migrations: %w", err)
+		if err := tx.Table("schema_migrations").Where("version = ?", m.Version).Count(&n).Error; err != nil {
+			return fmt.Errorf("read schema_migrations: %w", err)
 		}
 		if n > 0 {
-			continue
+			return nil
 		}
-		err := db.Transaction(func(tx *gorm.DB) error {
-			for _, stmt := range splitSQL(m.SQL) {
-				if err := tx.Exec(stmt).Error; err != nil {
-					return fmt.Errorf("%w\n-- in statement:\n%s", err, stmt)
-				}
+		for _, stmt := range splitSQL(m.SQL) {
+			if err := tx.Exec(stmt).Error; err != nil {
+				return fmt.Errorf("%w\n-- in statement:\n%s", err, stmt)
 			}
-			return tx.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				m.Version, m.Name, time.Now().UTC()).Error
-		})
-		if err != nil {
-			return applied, fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
 		}
-		applied = append(applied, m.Version)
-	}
-	return applied, nil
+		ran = true
+		return tx.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.Version, m.Name, time.Now().UTC()).Error
+	})
+	return ran && err == nil, err
 }
 
 // SchemaVersion returns the highest applied migration version (0 when none).

@@ -55,10 +55,17 @@ type AskInput struct {
 	CreatedAt  time.Time
 }
 
+// cleanText drops NUL characters: they mean nothing in text, and
+// PostgreSQL cannot store them.
+func cleanText(s string) string { return strings.ReplaceAll(s, "\x00", "") }
+
 func validateTitle(v *ValidationError, title string) string {
-	title = strings.TrimSpace(title)
+	title = strings.TrimSpace(cleanText(title))
 	n := utf8.RuneCountInString(title)
 	switch {
+	case !utf8.ValidString(title):
+		// PostgreSQL refuses such text; SQLite would store garbage.
+		v.Add("title", "error.invalid", nil)
 	case n == 0:
 		v.Add("title", "error.required", nil)
 	case n < TitleMin:
@@ -70,7 +77,7 @@ func validateTitle(v *ValidationError, title string) string {
 }
 
 func validateBody(v *ValidationError, body string, min int) string {
-	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
+	body = strings.TrimSpace(strings.ReplaceAll(cleanText(body), "\r\n", "\n"))
 	n := utf8.RuneCountInString(body)
 	switch {
 	case !utf8.ValidString(body):
@@ -108,6 +115,8 @@ func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question
 	var b Board
 	if in.Board == "" {
 		v.Add("board", "error.required", nil)
+	} else if !validSlug(in.Board) {
+		v.Add("board", "error.board_unknown", nil)
 	} else if err := db.WithContext(ctx).Where("slug = ?", in.Board).First(&b).Error; errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && !CanSee(author, b.Visibility)) {
 		// A board the author may not see is reported like a missing one.
 		v.Add("board", "error.board_unknown", nil)

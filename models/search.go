@@ -12,6 +12,10 @@ import (
 // into a list of parameters; a driver.Valuer is passed as one.
 type pgTextArray []string
 
+// arrayEscaper escapes an element of a PostgreSQL array literal. It is
+// built once: building a Replacer per element made bulk indexing CPU-bound.
+var arrayEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // Value renders the PostgreSQL array literal.
 func (a pgTextArray) Value() (driver.Value, error) {
 	var b strings.Builder
@@ -21,7 +25,7 @@ func (a pgTextArray) Value() (driver.Value, error) {
 			b.WriteByte(',')
 		}
 		b.WriteByte('"')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s))
+		b.WriteString(arrayEscaper.Replace(s))
 		b.WriteByte('"')
 	}
 	b.WriteByte('}')

@@ -1,9 +1,9 @@
 package models
 
 import (
-	"strings"
 	"unicode"
 
+	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -20,13 +20,18 @@ func Tokenize(text string) []string {
 	var cur []rune
 	flush := func() {
 		if len(cur) > 0 {
-			out = append(out, strings.ToLower(string(cur)))
+			out = append(out, foldCase(string(cur)))
 			cur = cur[:0]
 		}
 	}
 	for i, r := range rs {
 		switch {
-		case isWordRune(r):
+		case isIgnorable(r):
+			// Invisible joiners and emoji variation selectors neither make
+			// nor split a word.
+		case isWordRune(r) && (len(cur) > 0 || !unicode.IsMark(r)):
+			// A mark only continues a word; a stray one (or one left after
+			// an emoji) is no token of its own.
 			cur = append(cur, r)
 		case (r == '-' || r == '.' || r == '_') && len(cur) > 0 && i+1 < len(rs) && isWordRune(rs[i+1]) && !unicode.IsMark(rs[i+1]):
 			cur = append(cur, r)
@@ -43,8 +48,18 @@ func Tokenize(text string) []string {
 	return out
 }
 
+// isWordRune reports letters, digits and the marks that belong inside words
+// (vowel signs, viramas, accents). Enclosing marks, such as the keycap of an
+// emoji, are not word parts.
 func isWordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || unicode.Is(unicode.Nd, r)
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.In(r, unicode.Mn, unicode.Mc)
+}
+
+// isIgnorable reports runes that change how text looks but not what it says:
+// variation selectors (emoji presentation, CJK variants), zero-width joiner
+// and non-joiner (Indic conjunct forms, emoji sequences) and the soft hyphen.
+func isIgnorable(r rune) bool {
+	return unicode.Is(unicode.Variation_Selector, r) || r == '\u200c' || r == '\u200d' || r == '\u00ad'
 }
 
 // searchLexemes returns the distinct tokens of the given texts, each at most
@@ -63,3 +78,9 @@ func searchLexemes(texts ...string) []string {
 	}
 	return out
 }
+
+// caseFolder folds case for matching: unlike strings.ToLower it maps every
+// form of a letter to one (Greek final sigma, German sharp s, ...).
+var caseFolder = cases.Fold()
+
+func foldCase(s string) string { return caseFolder.String(s) }

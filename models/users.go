@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -134,8 +135,10 @@ func GrantRole(ctx context.Context, db *gorm.DB, userID int64, r Role) error {
 // UpdateUserSettings saves what a user may change about themselves.
 func UpdateUserSettings(ctx context.Context, db *gorm.DB, u *User, displayName, locale, tz string) error {
 	v := &ValidationError{}
-	displayName = strings.TrimSpace(displayName)
-	if displayName == "" {
+	displayName = strings.TrimSpace(cleanText(displayName))
+	if !utf8.ValidString(displayName) {
+		v.Add("display_name", "error.invalid", nil)
+	} else if displayName == "" {
 		v.Add("display_name", "error.required", nil)
 	} else if len([]rune(displayName)) > 80 {
 		v.Add("display_name", "error.too_long", map[string]any{"Max": 80})
@@ -181,20 +184,25 @@ func CreateSession(ctx context.Context, db *gorm.DB, userID int64) (string, erro
 	return token, nil
 }
 
-// UserBySession returns the user of a live session token.
+// UserBySession returns the user of a live session token, with roles, in
+// one statement: it runs on every request.
 func UserBySession(ctx context.Context, db *gorm.DB, token string) (*User, error) {
 	if token == "" {
 		return nil, ErrNotFound
 	}
-	var s Session
-	err := db.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", hashToken(token), time.Now().UTC()).First(&s).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
+	var rows []Author
+	err := db.WithContext(ctx).Table("sessions s").
+		Select("users.*, ("+rolesAggregate(db)+") AS roles_csv").
+		Joins("JOIN users ON users.id = s.user_id").
+		Where("s.token_hash = ? AND s.expires_at > ?", hashToken(token), time.Now().UTC()).
+		Limit(1).Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}
-	return UserByID(ctx, db, s.UserID)
+	if len(rows) == 0 {
+		return nil, ErrNotFound
+	}
+	return rows[0].user(), nil
 }
 
 // DeleteSession ends one session.

@@ -40,6 +40,8 @@ Commands:
                       (run exactly one scheduler per deployment: pass
                       --no-scheduler to every extra worker)
   migrate             apply database migrations and exit
+  seed [--large N]    add the demo forum (boards, users, questions); with
+                      --large, N generated questions for benchmarks instead
   admin grant HANDLE ROLE
                       give a user a role (expert, employee, moderator, product, admin)
   help                show this help
@@ -102,6 +104,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		fmt.Fprintf(stdout, "database is at schema version %d\n", v)
 		return nil
+	case "seed":
+		return seed(ctx, cfg, logger, args, stdout)
 	case "admin":
 		if len(args) != 3 || args[0] != "grant" {
 			return errors.New("usage: crowdcare admin grant HANDLE ROLE")
