@@ -479,6 +479,7 @@ func (c *browser) signIn(handle string) {
 type slowAsk struct {
 	t    *testing.T
 	conn net.Conn
+	br   *bufio.Reader
 	rest []byte
 }
 
@@ -498,13 +499,29 @@ func (c *browser) startSlowAsk(title string) *slowAsk {
 		c.t.Fatal(err)
 	}
 	c.t.Cleanup(func() { conn.Close() })
+	// Expect: 100-continue makes the server answer once a handler starts
+	// reading the body, so the request is known to be in flight (not still
+	// in the listen backlog, which a shutdown would reset) before the test
+	// cancels the program.
 	head := fmt.Sprintf("POST /ask HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
-		"Content-Length: %d\r\nCookie: %s\r\n\r\n", c.base.Host, len(body), strings.Join(cookies, "; "))
-	half := len(body) / 2
-	if _, err := conn.Write(append([]byte(head), body[:half]...)); err != nil {
+		"Content-Length: %d\r\nCookie: %s\r\nExpect: 100-continue\r\n\r\n", c.base.Host, len(body), strings.Join(cookies, "; "))
+	if _, err := conn.Write([]byte(head)); err != nil {
 		c.t.Fatal(err)
 	}
-	return &slowAsk{t: c.t, conn: conn, rest: body[half:]}
+	br := bufio.NewReader(conn)
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := br.ReadString('\n')
+	if err != nil || !strings.Contains(line, "100") {
+		c.t.Fatalf("want 100 Continue, got %q: %v", line, err)
+	}
+	if blank, err := br.ReadString('\n'); err != nil || strings.TrimSpace(blank) != "" {
+		c.t.Fatalf("after 100 Continue: %q: %v", blank, err)
+	}
+	half := len(body) / 2
+	if _, err := conn.Write(body[:half]); err != nil {
+		c.t.Fatal(err)
+	}
+	return &slowAsk{t: c.t, conn: conn, br: br, rest: body[half:]}
 }
 
 // finish waits a moment (the server is shutting down meanwhile), sends the
@@ -516,7 +533,7 @@ func (s *slowAsk) finish() (int, string) {
 		s.t.Fatalf("finish the upload: %v", err)
 	}
 	_ = s.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(s.conn), nil)
+	resp, err := http.ReadResponse(s.br, nil)
 	if err != nil {
 		s.t.Fatalf("read the response to the in-flight request: %v", err)
 	}
