@@ -48,6 +48,39 @@ type Config struct {
 	DevLogin string
 	// OutboxInterval is how often the relay polls (CROWDCARE_OUTBOX_INTERVAL).
 	OutboxInterval time.Duration
+	// AdminEmails become admins when they sign in with that verified email
+	// (CROWDCARE_ADMIN_EMAILS, comma-separated).
+	AdminEmails []string
+	// EmployeeDomains make users with a verified email there employees
+	// (CROWDCARE_EMPLOYEE_DOMAINS, comma-separated).
+	EmployeeDomains []string
+	// Providers are the social sign-in providers configured, in display order.
+	Providers []ProviderConfig
+}
+
+// ProviderConfig is one configured sign-in provider.
+type ProviderConfig struct {
+	// Name is the provider's id in URLs: google, github, facebook, twitter,
+	// microsoft, apple or oidc.
+	Name string
+	// Label is what the sign-in button says.
+	Label        string
+	ClientID     string
+	ClientSecret string
+	// Issuer is the OpenID Connect issuer URL (oidc only).
+	Issuer string
+	// Apple signs its client secret itself from these (apple only).
+	AppleTeamID, AppleKeyID, ApplePrivateKey string
+}
+
+// providerVars lists the env prefixes of the OAuth providers with a plain
+// client id and secret.
+var providerVars = []struct{ name, prefix, label string }{
+	{"google", "CROWDCARE_GOOGLE", "Google"},
+	{"github", "CROWDCARE_GITHUB", "GitHub"},
+	{"facebook", "CROWDCARE_FACEBOOK", "Facebook"},
+	{"twitter", "CROWDCARE_TWITTER", "X (Twitter)"},
+	{"microsoft", "CROWDCARE_MICROSOFT", "Microsoft"},
 }
 
 // ConfigVar documents one environment variable.
@@ -57,7 +90,7 @@ type ConfigVar struct {
 
 // ConfigVars lists every variable, its default and meaning; --help prints it
 // and README.md mirrors it.
-var ConfigVars = []ConfigVar{
+var ConfigVars = append([]ConfigVar{
 	{"CROWDCARE_ADDR", "localhost:8080", "listen address (use 0.0.0.0:8080 in a container)"},
 	{"CROWDCARE_BASE_URL", "http://<CROWDCARE_ADDR>", "public URL; https:// turns on Secure cookies"},
 	{"CROWDCARE_ENV", "development", "development or production"},
@@ -72,6 +105,27 @@ var ConfigVars = []ConfigVar{
 	{"CROWDCARE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"CROWDCARE_DEV_LOGIN", "auto", "auto or off: the development sign-in (never in production)"},
 	{"CROWDCARE_OUTBOX_INTERVAL", "1s", "how often the outbox relay polls"},
+	{"CROWDCARE_ADMIN_EMAILS", "(none)", "comma-separated verified emails that become admins at sign-in"},
+	{"CROWDCARE_EMPLOYEE_DOMAINS", "(none)", "comma-separated email domains whose verified users are employees"},
+	{"CROWDCARE_APPLE_CLIENT_ID", "(off)", "Sign in with Apple: the Services ID"},
+	{"CROWDCARE_APPLE_TEAM_ID", "(off)", "Sign in with Apple: the team id"},
+	{"CROWDCARE_APPLE_KEY_ID", "(off)", "Sign in with Apple: the key id"},
+	{"CROWDCARE_APPLE_PRIVATE_KEY", "(off)", "Sign in with Apple: the private key, PEM"},
+	{"CROWDCARE_OIDC_ISSUER", "(off)", "OpenID Connect issuer URL (Okta, Keycloak, Entra ID, ...)"},
+	{"CROWDCARE_OIDC_CLIENT_ID", "(off)", "OpenID Connect client id"},
+	{"CROWDCARE_OIDC_CLIENT_SECRET", "(off)", "OpenID Connect client secret"},
+	{"CROWDCARE_OIDC_NAME", "Single sign-on", "label of the OpenID Connect button"},
+}, providerConfigVars()...)
+
+// providerConfigVars documents the client id and secret of each OAuth provider.
+func providerConfigVars() []ConfigVar {
+	var out []ConfigVar
+	for _, p := range providerVars {
+		out = append(out,
+			ConfigVar{p.prefix + "_CLIENT_ID", "(off)", p.label + " sign-in: OAuth client id"},
+			ConfigVar{p.prefix + "_CLIENT_SECRET", "(off)", p.label + " sign-in: OAuth client secret"})
+	}
+	return out
 }
 
 // LoadConfig reads the environment through getenv. Every malformed value is
@@ -122,7 +176,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LogLevel:          get("CROWDCARE_LOG_LEVEL", "info"),
 		DevLogin:          get("CROWDCARE_DEV_LOGIN", "auto"),
 		OutboxInterval:    durVar("CROWDCARE_OUTBOX_INTERVAL", time.Second),
+		AdminEmails:       splitList(get("CROWDCARE_ADMIN_EMAILS", "")),
+		EmployeeDomains:   splitList(get("CROWDCARE_EMPLOYEE_DOMAINS", "")),
 	}
+	for _, email := range c.AdminEmails {
+		if !strings.Contains(email, "@") {
+			errs = append(errs, fmt.Sprintf("CROWDCARE_ADMIN_EMAILS: %q is not an email address", email))
+		}
+	}
+	for _, d := range c.EmployeeDomains {
+		if strings.Contains(d, "@") || !strings.Contains(d, ".") {
+			errs = append(errs, fmt.Sprintf("CROWDCARE_EMPLOYEE_DOMAINS: %q is not a domain such as example.com", d))
+		}
+	}
+	c.Providers, errs = loadProviders(get, errs)
 	addrOK := validListenAddr(c.Addr)
 	if !addrOK {
 		errs = append(errs, fmt.Sprintf("CROWDCARE_ADDR=%q: want host:port with a port from 0 to 65535, e.g. localhost:8080", c.Addr))
@@ -197,10 +264,11 @@ func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "crowdcare
 func (c Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
 
 // DevLoginEnabled reports whether the development sign-in is allowed: never
-// in production, and only when the server listens on a loopback address and
-// its base URL is a loopback one.
+// in production, never once a social sign-in provider is configured, and
+// only when the server listens on a loopback address and its base URL is a
+// loopback one.
 func (c Config) DevLoginEnabled() bool {
-	if c.DevLogin == "off" || c.Env == "production" {
+	if c.DevLogin == "off" || c.Env == "production" || len(c.Providers) > 0 {
 		return false
 	}
 	host, _, err := net.SplitHostPort(c.Addr)
@@ -219,4 +287,55 @@ func isLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// splitList splits a comma-separated setting, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, strings.ToLower(f))
+		}
+	}
+	return out
+}
+
+// loadProviders reads every provider's settings. A provider is on when its
+// client id is set; a half-configured one is an error.
+func loadProviders(get func(name, def string) string, errs []string) ([]ProviderConfig, []string) {
+	var out []ProviderConfig
+	for _, p := range providerVars {
+		id, secret := get(p.prefix+"_CLIENT_ID", ""), get(p.prefix+"_CLIENT_SECRET", "")
+		switch {
+		case id == "" && secret == "":
+		case id == "" || secret == "":
+			errs = append(errs, fmt.Sprintf("%s_CLIENT_ID and %s_CLIENT_SECRET must be set together", p.prefix, p.prefix))
+		default:
+			out = append(out, ProviderConfig{Name: p.name, Label: p.label, ClientID: id, ClientSecret: secret})
+		}
+	}
+	apple := ProviderConfig{Name: "apple", Label: "Apple", ClientID: get("CROWDCARE_APPLE_CLIENT_ID", ""),
+		AppleTeamID: get("CROWDCARE_APPLE_TEAM_ID", ""), AppleKeyID: get("CROWDCARE_APPLE_KEY_ID", ""),
+		ApplePrivateKey: get("CROWDCARE_APPLE_PRIVATE_KEY", "")}
+	if apple.ClientID != "" || apple.AppleTeamID != "" || apple.AppleKeyID != "" || apple.ApplePrivateKey != "" {
+		if apple.ClientID == "" || apple.AppleTeamID == "" || apple.AppleKeyID == "" || apple.ApplePrivateKey == "" {
+			errs = append(errs, "CROWDCARE_APPLE_CLIENT_ID, _TEAM_ID, _KEY_ID and _PRIVATE_KEY must be set together")
+		} else {
+			out = append(out, apple)
+		}
+	}
+	oidc := ProviderConfig{Name: "oidc", Label: get("CROWDCARE_OIDC_NAME", "Single sign-on"), Issuer: strings.TrimRight(get("CROWDCARE_OIDC_ISSUER", ""), "/"),
+		ClientID: get("CROWDCARE_OIDC_CLIENT_ID", ""), ClientSecret: get("CROWDCARE_OIDC_CLIENT_SECRET", "")}
+	if oidc.Issuer != "" || oidc.ClientID != "" || oidc.ClientSecret != "" {
+		u, err := url.Parse(oidc.Issuer)
+		switch {
+		case oidc.Issuer == "" || oidc.ClientID == "" || oidc.ClientSecret == "":
+			errs = append(errs, "CROWDCARE_OIDC_ISSUER, _CLIENT_ID and _CLIENT_SECRET must be set together")
+		case err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))) || u.Host == "":
+			errs = append(errs, fmt.Sprintf("CROWDCARE_OIDC_ISSUER=%q: want an https:// issuer URL", oidc.Issuer))
+		default:
+			out = append(out, oidc)
+		}
+	}
+	return out, errs
 }

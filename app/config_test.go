@@ -1,6 +1,7 @@
 package app
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Queue: "crowdcare", WorkerConcurrency: 10, DBMaxConns: 25, ShutdownTimeout: 20 * time.Second,
 		LogLevel: "info", DevLogin: "auto", OutboxInterval: time.Second,
 	}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults\n got %+v\nwant %+v", c, want)
 	}
 	if c.SQLitePath() != "data/crowdcare.db" || c.SecureCookies() || !c.DevLoginEnabled() {

@@ -18,6 +18,8 @@ func (s *server) handleErr(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		s.errorPage(c, http.StatusNotFound, "error.not_found")
+	case errors.Is(err, models.ErrSuspended):
+		s.errorPage(c, http.StatusForbidden, "error.suspended")
 	case errors.Is(err, models.ErrForbidden):
 		s.errorPage(c, http.StatusForbidden, "error.forbidden")
 	case errors.Is(err, models.ErrBadCursor):

@@ -108,6 +108,9 @@ func validateTags(v *ValidationError, tags []string) {
 // Ask creates a question with its body post, tags, search entry and outbox
 // message in one transaction.
 func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question, error) {
+	if author.Suspended(time.Now()) {
+		return nil, ErrSuspended
+	}
 	v := &ValidationError{}
 	title := validateTitle(v, in.Title)
 	body := validateBody(v, in.Body, 1)
@@ -239,6 +242,9 @@ type AnswerInput struct {
 
 // Answer adds an answer to a question.
 func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in AnswerInput) (*Post, error) {
+	if author.Suspended(time.Now()) {
+		return nil, ErrSuspended
+	}
 	v := &ValidationError{}
 	body := validateBody(v, in.Body, AnswerMin)
 	if err := v.Err(); err != nil {
@@ -305,6 +311,9 @@ type EditInput struct {
 
 // EditPost changes a post and keeps its previous text as a revision.
 func EditPost(ctx context.Context, db *gorm.DB, editor *User, postID int64, in EditInput) error {
+	if editor.Suspended(time.Now()) {
+		return ErrSuspended
+	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var p Post
 		if err := tx.Where("id = ? AND deleted_at IS NULL", postID).First(&p).Error; err != nil {

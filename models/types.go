@@ -32,8 +32,18 @@ type User struct {
 	TimeZone      string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// GuidelinesAcceptedAt is when the user accepted the community guidelines.
+	GuidelinesAcceptedAt *time.Time
+	// SuspendedUntil, while in the future, bars the user from signing in and posting.
+	SuspendedUntil *time.Time
+	SuspendReason  string
 
 	Roles []Role `gorm:"-"`
+}
+
+// Suspended reports whether u is suspended at now.
+func (u *User) Suspended(now time.Time) bool {
+	return u != nil && u.SuspendedUntil != nil && u.SuspendedUntil.After(now)
 }
 
 // HasRole reports whether u holds role r. Every user is a member.

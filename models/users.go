@@ -195,6 +195,7 @@ func UserBySession(ctx context.Context, db *gorm.DB, token string) (*User, error
 		Select("users.*, ("+rolesAggregate(db)+") AS roles_csv").
 		Joins("JOIN users ON users.id = s.user_id").
 		Where("s.token_hash = ? AND s.expires_at > ?", hashToken(token), time.Now().UTC()).
+		Where("users.suspended_until IS NULL OR users.suspended_until <= ?", time.Now().UTC()).
 		Limit(1).Scan(&rows).Error
 	if err != nil {
 		return nil, err
