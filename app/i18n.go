@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"sort"
 
@@ -27,11 +28,27 @@ func newBundle() (*i18n.Bundle, error) {
 	b := i18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	for _, l := range Locales {
-		if _, err := b.LoadMessageFileFS(localeFS, "locales/"+l.Code+".json"); err != nil {
-			return nil, fmt.Errorf("load locale %s: %w", l.Code, err)
+		files, err := catalogueFiles(l.Code)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			if _, err := b.LoadMessageFileFS(localeFS, f); err != nil {
+				return nil, fmt.Errorf("load locale %s: %w", f, err)
+			}
 		}
 	}
 	return b, nil
+}
+
+// catalogueFiles lists a language's catalogue: locales/LANG.json and any
+// locales/AREA.LANG.json (one per feature area, so areas can grow apart).
+func catalogueFiles(lang string) ([]string, error) {
+	more, err := fs.Glob(localeFS, "locales/*."+lang+".json")
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{"locales/" + lang + ".json"}, more...), nil
 }
 
 // Localizer translates the messages of one request.

@@ -33,17 +33,30 @@ type message struct {
 // catalogue maps message ids to messages.
 type catalogue map[string]message
 
-// readCatalogue parses app/locales/<lang>.json strictly: every value must be
+// readCatalogue parses every catalogue file of lang strictly: every value must be
 // a string or an object of plural forms whose values are strings.
 func readCatalogue(t *testing.T, lang string) catalogue {
 	t.Helper()
-	b, err := localeFS.ReadFile("locales/" + lang + ".json")
+	files, err := catalogueFiles(lang)
 	if err != nil {
-		t.Fatalf("read %s catalogue: %v", lang, err)
+		t.Fatal(err)
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		t.Fatalf("parse %s catalogue: %v", lang, err)
+	raw := map[string]json.RawMessage{}
+	for _, f := range files {
+		b, err := localeFS.ReadFile(f)
+		if err != nil {
+			t.Fatalf("read %s catalogue: %v", f, err)
+		}
+		var part map[string]json.RawMessage
+		if err := json.Unmarshal(b, &part); err != nil {
+			t.Fatalf("parse %s catalogue: %v", f, err)
+		}
+		for id, v := range part {
+			if _, dup := raw[id]; dup {
+				t.Errorf("%s: %s is also defined in another %s catalogue file", f, id, lang)
+			}
+			raw[id] = v
+		}
 	}
 	cat := catalogue{}
 	for id, v := range raw {

@@ -86,6 +86,8 @@ func (s *server) routes() *gin.Engine {
 	r.GET("/signin", s.signInPage)
 	r.GET("/dev/signin", s.devSignInForm)
 	r.POST("/dev/signin", s.devSignInSubmit)
+	// -- social sign-in routes --
+	// -- profile and account routes --
 
 	admin := r.Group("/admin", s.requireRole(models.RoleAdmin))
 	admin.GET("/boards", s.adminBoards)
@@ -93,6 +95,7 @@ func (s *server) routes() *gin.Engine {
 	admin.POST("/boards", s.adminBoardCreate)
 	admin.GET("/boards/:id/edit", s.adminBoardForm)
 	admin.POST("/boards/:id", s.adminBoardUpdate)
+	// -- admin user routes --
 	return r
 }
 
