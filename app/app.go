@@ -17,6 +17,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
+	"github.com/markbates/goth"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
@@ -41,6 +42,9 @@ type App struct {
 	bundle  *i18n.Bundle
 	views   *views
 	metrics *metrics
+
+	// providers are the social sign-in providers, by name.
+	providers map[string]goth.Provider
 }
 
 // NewLogger returns the JSON logger every process writes to w.
@@ -93,6 +97,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, migrate bool) (*A
 		return nil, err
 	}
 	if a.views, err = loadViews(); err != nil {
+		return nil, err
+	}
+	if a.providers, err = newProviders(ctx, cfg); err != nil {
 		return nil, err
 	}
 	a.metrics = newMetrics(a)

@@ -14,7 +14,8 @@ import (
 )
 
 func (s *server) signInPage(c *gin.Context) {
-	s.render(c, http.StatusOK, "signin", &Page{Title: "signin.title", Form: url.Values{"next": {safeNext(c.Query("next"))}}})
+	s.render(c, http.StatusOK, "signin", &Page{Title: "signin.title", Form: url.Values{"next": {safeNext(c.Query("next"))}},
+		Data: s.signInOptions()})
 }
 
 // safeNext keeps a post-sign-in redirect on this site: a path, never
@@ -109,10 +110,49 @@ func (s *server) signOutEverywhere(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/")
 }
 
+// settingsData is the settings page's account section: the external
+// accounts linked to the user and the configured providers they may still
+// link.
+type settingsData struct {
+	Identities []identityView
+	Linkable   []ProviderConfig
+}
+
 func (s *server) settingsForm(c *gin.Context) {
 	u := currentUser(c)
-	form := url.Values{"display_name": {u.DisplayName}, "locale": {u.Locale}, "time_zone": {u.TimeZone}}
-	s.render(c, http.StatusOK, "settings", &Page{Title: "settings.title", Form: form})
+	form := url.Values{"handle": {u.Handle}, "display_name": {u.DisplayName}, "locale": {u.Locale}, "time_zone": {u.TimeZone}}
+	s.showSettings(c, http.StatusOK, form, nil)
+}
+
+// showSettings renders the settings page with the user's linked accounts.
+func (s *server) showSettings(c *gin.Context, status int, form url.Values, v *models.ValidationError) {
+	d, err := s.accountSection(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, status, "settings", &Page{Title: "settings.title", Form: form, Errors: v, Data: d})
+}
+
+// accountSection lists the signed-in user's identities and, for each
+// configured provider not linked yet, an offer to link it.
+func (s *server) accountSection(c *gin.Context) (*settingsData, error) {
+	ids, err := models.IdentitiesOf(c.Request.Context(), s.db, currentUser(c).ID)
+	if err != nil {
+		return nil, err
+	}
+	d := &settingsData{}
+	linked := map[string]bool{}
+	for _, id := range ids {
+		linked[id.Provider] = true
+		d.Identities = append(d.Identities, identityView{Label: s.providerLabel(id.Provider), Email: id.Email, Verified: id.EmailVerified})
+	}
+	for _, p := range s.cfg.Providers {
+		if !linked[p.Name] {
+			d.Linkable = append(d.Linkable, p)
+		}
+	}
+	return d, nil
 }
 
 func (s *server) settingsSubmit(c *gin.Context) {
@@ -121,9 +161,15 @@ func (s *server) settingsSubmit(c *gin.Context) {
 		return
 	}
 	u := currentUser(c)
-	err := models.UpdateUserSettings(c.Request.Context(), s.db, u, form.Get("display_name"), form.Get("locale"), strings.TrimSpace(form.Get("time_zone")))
+	in := models.AccountInput{Handle: form.Get("handle"), DisplayName: form.Get("display_name"),
+		Locale: form.Get("locale"), TimeZone: strings.TrimSpace(form.Get("time_zone"))}
+	if _, sent := form["handle"]; !sent {
+		// An older form without the field keeps the handle.
+		in.Handle = u.Handle
+	}
+	err := models.UpdateAccount(c.Request.Context(), s.db, u, in)
 	if v, ok := validationErr(err); ok {
-		s.render(c, http.StatusUnprocessableEntity, "settings", &Page{Title: "settings.title", Form: form, Errors: v})
+		s.showSettings(c, http.StatusUnprocessableEntity, form, v)
 		return
 	}
 	if err != nil {

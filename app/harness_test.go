@@ -27,6 +27,18 @@ type testServer struct {
 // startServer starts the app the way `crowdcare serve` does, on port 0.
 func startServer(t *testing.T, backend testenv.Backend) *testServer {
 	t.Helper()
+	return startServerWith(t, backend, nil)
+}
+
+// startServerWith is startServer with more settings (extra wins over the
+// defaults). The base URL is the real listening address, which sign-in
+// callback URLs are built from.
+func startServerWith(t *testing.T, backend testenv.Backend, extra map[string]string) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dsn := testenv.DSN(t, backend)
 	env := map[string]string{
 		"CROWDCARE_ADDR":            "127.0.0.1:0",
@@ -35,14 +47,19 @@ func startServer(t *testing.T, backend testenv.Backend) *testServer {
 		"CROWDCARE_OUTBOX_INTERVAL": "50ms",
 		"CROWDCARE_LOG_LEVEL":       "warn",
 		"REDIS_URL":                 testenv.RedisURL(t),
+		"CROWDCARE_BASE_URL":        "http://" + ln.Addr().String(),
 	}
 	if backend == testenv.Postgres {
 		env["DATABASE_URL"] = dsn
 	} else {
 		env["CROWDCARE_DATA_DIR"] = strings.TrimSuffix(dsn, "/test.db")
 	}
+	for k, v := range extra {
+		env[k] = v
+	}
 	cfg, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
+		ln.Close()
 		t.Fatal(err)
 	}
 	if backend == testenv.SQLite {
@@ -51,10 +68,7 @@ func startServer(t *testing.T, backend testenv.Backend) *testServer {
 	}
 	a, err := New(context.Background(), cfg, NewLogger(io.Discard, "warn"), true)
 	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+		ln.Close()
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -93,10 +94,15 @@ func withRequestLog(logger *slog.Logger, next http.Handler) http.Handler {
 const MaxBodyBytes = 1 << 20
 
 // withSecurity sets the security headers and bounds request bodies.
-func withSecurity(next http.Handler) http.Handler {
+// formTargets are the origins besides ours that a form submission may be
+// redirected to (the sign-in providers, when linking an account): browsers
+// apply form-action to every redirect after a submission.
+func withSecurity(formTargets []string, next http.Handler) http.Handler {
+	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'self'; form-action " +
+		strings.Join(append([]string{"'self'"}, formTargets...), " ") + "; frame-ancestors 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		h.Set("X-Frame-Options", "DENY")

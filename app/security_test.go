@@ -19,7 +19,7 @@ const csrfMessage = "Your form expired or came from another site."
 
 // routeParam returns the value a test uses for a path parameter of route,
 // one that makes the request valid for a signed-in admin.
-func routeParam(f *qaFixture, boardID int64, route, param string) (string, bool) {
+func routeParam(f *qaFixture, boardID, userID int64, route, param string) (string, bool) {
 	switch {
 	case param == "id" && strings.HasPrefix(route, "/q/"):
 		return fmt.Sprint(f.qID), true
@@ -27,6 +27,8 @@ func routeParam(f *qaFixture, boardID int64, route, param string) (string, bool)
 		return fmt.Sprint(f.answerID), true
 	case param == "id" && strings.HasPrefix(route, "/admin/boards/"):
 		return fmt.Sprint(boardID), true
+	case param == "id" && strings.HasPrefix(route, "/admin/users/"):
+		return fmt.Sprint(userID), true
 	}
 	return "", false
 }
@@ -37,18 +39,20 @@ var paramPattern = regexp.MustCompile(`[:*]([A-Za-z_]+)`)
 // refusal without one is the CSRF check and nothing else.
 func validForms(f *qaFixture) map[string]url.Values {
 	return map[string]url.Values{
-		"/locale":             {"lang": {"hi"}, "next": {"/"}},
-		"/ask":                {"board": {f.board}, "title": {"Token test question"}, "body": {"Body."}, "tags": {"csrf"}},
-		"/q/:id/answers":      {"body": {"An answer with a token."}},
-		"/q/:id/accept":       {"answer_id": {fmt.Sprint(f.answerID)}},
-		"/posts/:id/edit":     {"body": {"Edited with a token."}},
-		"/posts/:id/delete":   {},
-		"/settings":           {"display_name": {"Ada L"}},
-		"/signout":            {},
-		"/signout/everywhere": {},
-		"/dev/signin":         {"handle": {"newcomer"}},
-		"/admin/boards":       {"name": {"Scanners"}, "slug": {"scanners"}, "visibility": {"public"}},
-		"/admin/boards/:id":   {"name": {"Printers 2"}, "slug": {"printers"}, "visibility": {"public"}},
+		"/locale":                  {"lang": {"hi"}, "next": {"/"}},
+		"/ask":                     {"board": {f.board}, "title": {"Token test question"}, "body": {"Body."}, "tags": {"csrf"}},
+		"/q/:id/answers":           {"body": {"An answer with a token."}},
+		"/q/:id/accept":            {"answer_id": {fmt.Sprint(f.answerID)}},
+		"/posts/:id/edit":          {"body": {"Edited with a token."}},
+		"/posts/:id/delete":        {},
+		"/settings":                {"display_name": {"Ada L"}},
+		"/signout":                 {},
+		"/signout/everywhere":      {},
+		"/dev/signin":              {"handle": {"newcomer"}},
+		"/admin/boards":            {"name": {"Scanners"}, "slug": {"scanners"}, "visibility": {"public"}},
+		"/admin/boards/:id":        {"name": {"Printers 2"}, "slug": {"printers"}, "visibility": {"public"}},
+		"/admin/users/:id/roles":   {"role": {"expert"}, "action": {"grant"}},
+		"/admin/users/:id/suspend": {"action": {"lift"}},
 	}
 }
 
@@ -62,6 +66,8 @@ func TestCSRFOnEveryStateChange(t *testing.T) {
 		f := newQAFixture(t, ts)
 		var boardID int64
 		ts.App.DB.Raw("SELECT id FROM boards WHERE slug = ?", f.board).Scan(&boardID)
+		var askerID int64
+		ts.App.DB.Raw("SELECT id FROM users WHERE handle = ?", "asha").Scan(&askerID)
 		forms := validForms(f)
 		otherToken := f.visitor.token()
 		type target struct{ method, route, path string }
@@ -71,7 +77,7 @@ func TestCSRFOnEveryStateChange(t *testing.T) {
 				continue
 			}
 			path := paramPattern.ReplaceAllStringFunc(rt.Path, func(p string) string {
-				v, ok := routeParam(f, boardID, rt.Path, p[1:])
+				v, ok := routeParam(f, boardID, askerID, rt.Path, p[1:])
 				if !ok {
 					t.Fatalf("no test value for %s in %s %s: teach routeParam about it", p, rt.Method, rt.Path)
 				}

@@ -25,18 +25,21 @@ type server struct {
 	views   *views
 	metrics *metrics
 	engine  *gin.Engine
+	auth    *authKit     // social sign-in providers and cookies
+	limiter *rateLimiter // per-IP request limits in Redis
 }
 
 // Handler returns the whole web application as one http.Handler.
 func (a *App) Handler() http.Handler {
 	s := a.newServer()
 	s.engine = s.routes()
-	return withRequestLog(a.Logger, withSecurity(s.withCSRF(s.engine)))
+	return withRequestLog(a.Logger, withSecurity(s.formTargets(), s.withCSRF(s.engine)))
 }
 
 func (a *App) newServer() *server {
 	return &server{app: a, cfg: a.Cfg, db: a.DB, logger: a.Logger, secret: a.secret,
-		bundle: a.bundle, views: a.views, metrics: a.metrics}
+		bundle: a.bundle, views: a.views, metrics: a.metrics,
+		auth: newAuthKit(a), limiter: newRateLimiter(a.redis, a.Cfg.Queue, a.Logger)}
 }
 
 // routeList returns every registered route, so a test can prove that each
@@ -85,9 +88,19 @@ func (s *server) routes() *gin.Engine {
 
 	r.GET("/signin", s.signInPage)
 	r.GET("/dev/signin", s.devSignInForm)
-	r.POST("/dev/signin", s.devSignInSubmit)
+	r.POST("/dev/signin", s.rateLimit("dev-signin", devSignInLimit), s.devSignInSubmit)
 	// -- social sign-in routes --
+	r.GET("/guidelines", s.guidelinesPage)
+	if s.hasProviders() {
+		// Without a provider these could never succeed, so they do not exist.
+		r.GET("/auth/:provider", s.rateLimit("auth-begin", signInLimit), s.authBegin)
+		r.GET("/auth/:provider/callback", s.rateLimit("auth-callback", signInLimit), s.authCallback)
+		r.GET("/signup", s.signupForm)
+		r.POST("/signup", s.rateLimit("signup", signInLimit), s.signupSubmit)
+		auth.POST("/settings/link/:provider", s.rateLimit("auth-begin", signInLimit), s.linkBegin)
+	}
 	// -- profile and account routes --
+	r.GET("/u/:handle", s.profilePage)
 
 	admin := r.Group("/admin", s.requireRole(models.RoleAdmin))
 	admin.GET("/boards", s.adminBoards)
@@ -96,6 +109,14 @@ func (s *server) routes() *gin.Engine {
 	admin.GET("/boards/:id/edit", s.adminBoardForm)
 	admin.POST("/boards/:id", s.adminBoardUpdate)
 	// -- admin user routes --
+	admin.GET("/audit", s.adminAudit)
+	admin.POST("/users/:id/roles", s.adminUserRole)
+	// Moderators may find a user and suspend them; roles and the audit
+	// log stay with admins.
+	mods := r.Group("/admin/users", s.requireModerator)
+	mods.GET("", s.adminUsers)
+	mods.GET("/:id", s.adminUser)
+	mods.POST("/:id/suspend", s.adminUserSuspend)
 	return r
 }
 

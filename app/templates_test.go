@@ -80,6 +80,35 @@ func sampleQuestion(now time.Time, asker, employee, expert *models.User) *models
 	}
 }
 
+// suspendedUser is an expert suspended for two more days.
+func suspendedUser(now time.Time) *models.User {
+	until := now.Add(48 * time.Hour)
+	return &models.User{ID: 6, Handle: "sam", DisplayName: "Sam <Spam>", Roles: []models.Role{models.RoleExpert}, CreatedAt: now.Add(-3 * 24 * time.Hour), SuspendedUntil: &until, SuspendReason: "Posting links to <b>fake</b> support numbers"}
+}
+
+// sampleAudit is an audit history: a system grant and a moderator's suspension.
+func sampleAudit(now time.Time) []models.AuditView {
+	one, four, six := int64(1), int64(4), int64(6)
+	return []models.AuditView{
+		{AuditEntry: models.AuditEntry{ID: 4, ActorID: &four, Action: "user.suspend", TargetUserID: &six, Detail: "until 2031-01-01: spam", CreatedAt: now.Add(-time.Hour)}, ActorHandle: "mona", TargetHandle: "sam"},
+		{AuditEntry: models.AuditEntry{ID: 3, Action: "role.grant", TargetUserID: &one, Detail: "employee (verified email a@example.com)", CreatedAt: now.Add(-40 * 24 * time.Hour)}, TargetHandle: "asha"},
+	}
+}
+
+func suspendErrs() *models.ValidationError {
+	v := &models.ValidationError{}
+	v.Add("until", "error.date_past", nil)
+	v.Add("reason", "error.required", nil)
+	return v
+}
+
+func signupErrs() *models.ValidationError {
+	v := &models.ValidationError{}
+	v.Add("handle", "error.handle_taken", nil)
+	v.Add("guidelines", "error.guidelines_required", nil)
+	return v
+}
+
 func fieldErr(field, msg string, args map[string]any) *models.ValidationError {
 	v := &models.ValidationError{}
 	v.Add(field, msg, args)
@@ -174,6 +203,20 @@ func templateCases() []templateCase {
 			want: []string{"/dev/signin?next=%2fq%2f7", "Development mode"}},
 		{name: "signin", label: "no provider", status: 200, path: "/signin", devOff: true, page: &Page{Title: "signin.title", Form: url.Values{"next": {"/"}}},
 			want: []string{"No sign-in provider is configured"}},
+		{name: "signin", label: "providers", status: 200, path: "/signin", devOff: true,
+			page: &Page{Title: "signin.title", Form: url.Values{"next": {"/q/7"}}, Data: []signInOption{{Name: "google", Label: "Google"}, {Name: "oidc", Label: "Acme SSO"}}},
+			want: []string{`href="/auth/google?next=%2fq%2f7"`, `href="/auth/oidc?next=%2fq%2f7"`, "Continue with Acme SSO", `href="/guidelines"`}},
+		{name: "signup", label: "first sign-in", status: 200, path: "/signup",
+			page: &Page{Title: "signup.title", Form: url.Values{"handle": {"asha"}, "display_name": {"Asha Rao"}},
+				Data: &signupData{Provider: "Acme SSO", Email: "asha@example.com", AvatarURL: "https://avatars.example.com/a.png"}},
+			want: []string{"Create your account", `value="asha"`, `value="Asha Rao"`, "You are signing up with Acme SSO.", "asha@example.com (not verified by the provider)",
+				`src="https://avatars.example.com/a.png"`, `href="/guidelines"`, `name="guidelines" value="yes"`}},
+		{name: "signup", label: "with errors", status: 422, path: "/signup",
+			page: &Page{Title: "signup.title", Form: url.Values{"handle": {"ada"}, "display_name": {"Ada"}, "guidelines": {"yes"}},
+				Data: &signupData{Provider: "Google", Email: "ada@example.com", EmailVerified: true}, Errors: signupErrs()},
+			want: []string{"That name is taken.", "Please accept the community guidelines", `aria-invalid="true"`, "checked"}},
+		{name: "guidelines", label: "page", status: 200, path: "/guidelines", page: &Page{Title: "guidelines.title"},
+			want: []string{"Community guidelines", "Keep private data private", "Employee label"}},
 		{name: "devsignin", label: "blank", status: 200, path: "/dev/signin", page: &Page{Title: "dev.title", Data: models.AllRoles, Form: url.Values{"next": {"/ask"}}},
 			want: []string{"Product team", `name="role" value="admin"`}},
 		{name: "devsignin", label: "with errors", status: 422, path: "/dev/signin",
@@ -196,6 +239,48 @@ func templateCases() []templateCase {
 		{name: "admin_board", label: "edit with errors", status: 422, path: "/admin/boards/3", user: admin,
 			page: &Page{Title: "admin.board_edit", Data: &boardForm{Board: &boards[2], Visibilites: models.Visibilities}, Form: boardVals, Errors: boardErrs},
 			want: []string{"Edit board", `action="/admin/boards/3"`}},
+		{name: "settings", label: "linked accounts and link buttons", status: 200, path: "/settings", user: asker,
+			page: &Page{Title: "settings.title", Form: url.Values{"handle": {"asha"}, "display_name": {"Asha Rao"}},
+				Data: &settingsData{Identities: []identityView{{Label: "GitHub", Email: "asha@example.com", Verified: true}, {Label: "Google", Email: "a@x.org"}},
+					Linkable: []ProviderConfig{{Name: "oidc", Label: "Company SSO"}}}},
+			want: []string{"Linked accounts", "asha@example.com", "email not verified", `action="/settings/link/oidc"`, "Link Company SSO", `value="asha"`, `href="/u/asha"`}},
+		{name: "settings", label: "handle taken", status: 422, path: "/settings", user: asker,
+			page: &Page{Title: "settings.title", Form: url.Values{"handle": {"ADA"}, "display_name": {"Asha Rao"}}, Errors: fieldErr("handle", "error.handle_taken", nil), Data: &settingsData{}},
+			want: []string{"That name is taken.", "No accounts linked yet.", `value="ADA"`}},
+		{name: "admin_users", label: "list with next page", status: 200, path: "/admin/users", user: admin,
+			page: &Page{Title: "adminusers.title", Data: &adminUsersData{Query: "a&b", Users: []*models.User{asker, moderator, suspendedUser(now)}, Next: 17}},
+			want: []string{`href="/admin/users/6"`, "Sam &lt;Spam&gt;", "Suspended", "Active", "Moderator", "Member", "q=a%26b&amp;before=17", `href="/admin/audit"`}},
+		{name: "admin_users", label: "none match", status: 200, path: "/admin/users", user: moderator,
+			page: &Page{Title: "adminusers.title", Data: &adminUsersData{Query: "zz"}}, want: []string{"No users match.", `href="/admin/users"`}},
+		{name: "admin_user", label: "admin sees everything", status: 200, path: "/admin/users/6?saved=1", user: admin,
+			page: &Page{Title: "adminusers.user", Data: &adminUserData{Target: suspendedUser(now), Suspended: true, SuspendedUntil: now.Add(48 * time.Hour), IsAdmin: true, CanSuspend: true,
+				Roles: models.AllRoles, Choices: suspendChoices, MoreAudit: true,
+				Identities: []identityView{{Label: "GitHub", Email: "sam@example.com", Verified: true, IDHint: "…4321"}},
+				Audit:      sampleAudit(now)}, Form: url.Values{"duration": {"7d"}}},
+			want: []string{"The change is saved.", "Suspended until", "Posting links", "Lift suspension", `value="7d" checked`, "sam@example.com", "…4321",
+				`action="/admin/users/6/roles"`, `name="action" value="revoke"`, `name="action" value="grant"`, "role.grant", "System", "/admin/audit?user=6", "Audit log"}},
+		{name: "admin_user", label: "admin on self", status: 200, path: "/admin/users/5", user: admin,
+			page: &Page{Title: "adminusers.user", Data: &adminUserData{Target: admin, IsAdmin: true, Roles: models.AllRoles, Choices: suspendChoices}},
+			want: []string{"You cannot revoke your own admin role.", "Not suspended.", "No linked accounts.", "No entries.", "Only an admin can suspend"}},
+		{name: "admin_user", label: "moderator suspends with errors", status: 422, path: "/admin/users/1/suspend", user: moderator,
+			page: &Page{Title: "adminusers.user", Data: &adminUserData{Target: asker, CanSuspend: true, Roles: models.AllRoles, Choices: suspendChoices},
+				Form: url.Values{"duration": {"until"}, "until": {"2001-01-01"}}, Errors: suspendErrs()},
+			want: []string{"Choose a date in the future.", "This is required.", `value="until" checked`, `value="2001-01-01"`}},
+		{name: "admin_audit", label: "log with next page", status: 200, path: "/admin/audit", user: admin,
+			page: &Page{Title: "audit.title", Data: &auditData{Audit: sampleAudit(now), Next: 3}},
+			want: []string{"Audit log", "role.grant", "user.suspend", "System", "before=3", `href="/admin/users/1"`}},
+		{name: "admin_audit", label: "one user, empty", status: 200, path: "/admin/audit", user: admin,
+			page: &Page{Title: "audit.title", Data: &auditData{Target: asker}},
+			want: []string{"Audit log for asha", "No entries.", "Show every entry"}},
+		{name: "profile", label: "visitor reads a busy profile", status: 200, path: "/u/emil",
+			page: &Page{Title: "profile.title", Data: &profileData{P: &models.Profile{User: employee, QuestionCount: 1, AnswerCount: 3},
+				Avatar: "https://avatars.example.com/emil.png", Questions: sums[:1], QNext: "MTc6MQ", ABefore: "MTc6Mg",
+				Answers: []models.AnswerSummary{{PostID: 11, QuestionID: 7, QuestionTitle: "Printer shows error E-301", BoardSlug: "laserjet", BoardName: "LaserJet printers", Accepted: true, CreatedAt: now.Add(-2 * time.Hour)}}}},
+			want: []string{"Emil Petrov", "@emil", `src="https://avatars.example.com/emil.png"`, `alt="Picture of Emil Petrov"`, "Employee", "1 question", "3 answers",
+				"/q/7#post-11", "Accepted solution", "q_before=MTc6MQ&amp;a_before=MTc6Mg", "Joined"}},
+		{name: "profile", label: "moderator sees a suspension", status: 200, path: "/u/sam", user: moderator,
+			page: &Page{Title: "profile.title", Data: &profileData{P: &models.Profile{User: suspendedUser(now)}, Suspended: true, CanSuspend: true}},
+			want: []string{"Suspended", "Moderate this user", "/admin/users/6", "No questions yet.", "No answers yet.", "0 questions"}},
 		{name: "error", label: "400", status: 400, path: "/?cursor=x", page: &Page{Data: errData("error.bad_cursor")}, want: []string{"Bad request", "That page link is not valid."}},
 		{name: "error", label: "401", status: 401, path: "/ask", page: &Page{Data: errData("error.signin_required")}, want: []string{"Please sign in", "/signin?next=%2fask"}},
 		{name: "error", label: "403", status: 403, path: "/admin/boards", user: asker, page: &Page{Data: errData("error.forbidden")}, want: []string{"Not allowed"}},

@@ -73,8 +73,13 @@ func (d Deps) handleQuestionTags(ctx context.Context, t *asynq.Task) error {
 
 func (d Deps) handleSessionsCleanup(ctx context.Context, _ *asynq.Task) error {
 	n, err := models.DeleteExpiredSessions(ctx, d.DB, d.now())
-	if err == nil && n > 0 {
-		d.logger().Info("expired sessions deleted", "count", n)
+	if err != nil {
+		return err
+	}
+	// Sign-ups nobody confirmed expire with the same sweep.
+	m, err := models.DeleteExpiredSignups(ctx, d.DB, d.now())
+	if n > 0 || m > 0 {
+		d.logger().Info("expired sessions and sign-ups deleted", "sessions", n, "signups", m)
 	}
 	return err
 }

@@ -431,6 +431,12 @@ func Suspend(ctx context.Context, db *gorm.DB, actor *User, userID int64, until 
 			}
 			return err
 		}
+		if err := loadRoles(ctx, tx, &u); err != nil {
+			return err
+		}
+		if !CanSuspend(actor, &u) {
+			return ErrForbidden
+		}
 		if until.IsZero() {
 			if err := tx.Model(&User{}).Where("id = ?", userID).Updates(map[string]any{"suspended_until": nil, "suspend_reason": ""}).Error; err != nil {
 				return err

@@ -42,8 +42,11 @@ Commands:
   migrate             apply database migrations and exit
   seed [--large N]    add the demo forum (boards, users, questions); with
                       --large, N generated questions for benchmarks instead
-  admin grant HANDLE ROLE
-                      give a user a role (expert, employee, moderator, product, admin)
+  admin grant HANDLE [ROLE]
+                      give a user a role (expert, employee, moderator, product,
+                      admin; admin when ROLE is omitted), with an audit entry
+  admin revoke HANDLE ROLE
+                      take a role away from a user, with an audit entry
   help                show this help
 
 Configuration comes from the environment only:
@@ -107,15 +110,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "seed":
 		return seed(ctx, cfg, logger, args, stdout)
 	case "admin":
-		if len(args) != 3 || args[0] != "grant" {
-			return errors.New("usage: crowdcare admin grant HANDLE ROLE")
+		on, handle, role, err := parseAdminArgs(args)
+		if err != nil {
+			return err
 		}
 		a, err := app.New(ctx, cfg, logger, true)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		return grant(ctx, a, args[1], models.Role(args[2]), stdout)
+		return setRole(ctx, a, handle, role, on, stdout)
 	default:
 		printHelp(stdout)
 		return fmt.Errorf("unknown command %q", cmd)
@@ -145,21 +149,43 @@ func serve(ctx context.Context, a *app.App, cmd string, scheduler bool) error {
 	return err
 }
 
-func grant(ctx context.Context, a *app.App, handle string, role models.Role, stdout io.Writer) error {
-	valid := false
-	for _, r := range models.AllRoles {
-		valid = valid || r == role
+const adminUsage = "usage: crowdcare admin grant HANDLE [ROLE] | crowdcare admin revoke HANDLE ROLE"
+
+// parseAdminArgs reads `grant HANDLE [ROLE]` (ROLE defaults to admin, the
+// usual reason to run it: making the first admin) or `revoke HANDLE ROLE`.
+func parseAdminArgs(args []string) (grant bool, handle string, role models.Role, err error) {
+	switch {
+	case len(args) == 2 && args[0] == "grant":
+		return true, args[1], models.RoleAdmin, nil
+	case len(args) == 3 && (args[0] == "grant" || args[0] == "revoke"):
+		return args[0] == "grant", args[1], models.Role(args[2]), nil
 	}
-	if !valid {
+	return false, "", "", errors.New(adminUsage)
+}
+
+// setRole grants or revokes a role as the operator: the audit entry names
+// no actor, since no signed-in user made the change.
+func setRole(ctx context.Context, a *app.App, handle string, role models.Role, on bool, stdout io.Writer) error {
+	if !models.ValidRole(role) {
 		return fmt.Errorf("unknown role %q", role)
 	}
 	u, err := models.UserByHandle(ctx, a.DB, handle)
 	if err != nil {
 		return fmt.Errorf("user %q: %w", handle, err)
 	}
-	if err := models.GrantRole(ctx, a.DB, u.ID, role); err != nil {
+	changed, err := models.SystemSetRole(ctx, a.DB, u.ID, role, on)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s is now %s\n", u.Handle, role)
+	switch {
+	case on && changed:
+		fmt.Fprintf(stdout, "%s is now %s\n", u.Handle, role)
+	case on:
+		fmt.Fprintf(stdout, "%s already is %s\n", u.Handle, role)
+	case changed:
+		fmt.Fprintf(stdout, "%s is no longer %s\n", u.Handle, role)
+	default:
+		fmt.Fprintf(stdout, "%s was not %s\n", u.Handle, role)
+	}
 	return nil
 }

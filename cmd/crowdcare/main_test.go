@@ -61,7 +61,7 @@ func TestUnknownCommandAndFlag(t *testing.T) {
 	if !strings.Contains(out.String(), "Usage:") {
 		t.Error("unknown command does not print the usage")
 	}
-	for _, args := range [][]string{{"serve", "--frobnicate"}, {"admin"}, {"admin", "grant", "alice"}, {"admin", "revoke", "alice", "admin"}} {
+	for _, args := range [][]string{{"serve", "--frobnicate"}, {"admin"}, {"admin", "grant"}, {"admin", "revoke", "alice"}, {"admin", "demote", "alice", "admin"}, {"admin", "grant", "alice", "admin", "x"}} {
 		if err := run(context.Background(), args, env, io.Discard); err == nil {
 			t.Errorf("%v accepted", args)
 		}
@@ -595,6 +595,34 @@ func TestMigrateAndAdminCommands(t *testing.T) {
 			u, _ = models.UserByHandle(ctx, db, "alice")
 			if len(u.Roles) != 1 {
 				t.Errorf("roles after refused grants: %v", u.Roles)
+			}
+
+			// ROLE defaults to admin; revoke takes a role away; each change
+			// is audited with no actor (the operator, not a user).
+			if err := models.CreateUser(ctx, db, &models.User{Handle: "bob"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := run(ctx, []string{"admin", "grant", "bob"}, envOf(env), io.Discard); err != nil {
+				t.Fatalf("grant without a role: %v", err)
+			}
+			if u, _ := models.UserByHandle(ctx, db, "bob"); !u.HasRole(models.RoleAdmin) {
+				t.Errorf("bob after grant without a role: %v", u.Roles)
+			}
+			out.Reset()
+			if err := run(ctx, []string{"admin", "revoke", "alice", "admin"}, envOf(env), &out); err != nil || !strings.Contains(out.String(), "Alice is no longer admin") {
+				t.Fatalf("revoke: %v %q", err, out.String())
+			}
+			if u, _ := models.UserByHandle(ctx, db, "alice"); len(u.Roles) != 0 {
+				t.Errorf("alice after revoke: %v", u.Roles)
+			}
+			log, err := models.AuditLog(ctx, db, 0, 0, 10)
+			if err != nil || len(log) != 3 {
+				t.Fatalf("audit log: %+v %v", log, err)
+			}
+			for i, want := range []string{"role.revoke Alice", "role.grant bob", "role.grant Alice"} {
+				if got := log[i].Action + " " + log[i].TargetHandle; got != want || log[i].ActorID != nil {
+					t.Errorf("audit entry %d: %s (actor %v), want %s by the system", i, got, log[i].ActorID, want)
+				}
 			}
 		})
 	}
