@@ -11,7 +11,15 @@ import (
 const (
 	TaskQuestionCreated = "question:created"
 	TaskQuestionDeleted = "question:deleted"
+	// TaskBadgeCheck asks the badge rules to look at one user again, after
+	// an event that can earn a badge (answer posted, accepted, kudos).
+	TaskBadgeCheck = "badges:check"
 )
+
+// BadgeCheckEvent is the payload of TaskBadgeCheck.
+type BadgeCheckEvent struct {
+	UserID int64 `json:"user_id"`
+}
 
 // PendingOutbox returns up to limit messages not yet handed to the queue,
 // oldest first.
