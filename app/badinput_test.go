@@ -33,6 +33,7 @@ var snapshotQueries = []struct{ name, sql string }{
 	{"users", "SELECT COUNT(*) FROM users"},
 	{"user_roles", "SELECT COUNT(*) FROM user_roles"},
 	{"sessions", "SELECT COUNT(*) FROM sessions"},
+	{"user_badges", "SELECT COUNT(*) FROM user_badges"},
 	{"live questions", "SELECT COUNT(*) FROM questions WHERE deleted_at IS NULL"},
 	{"live posts", "SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL"},
 	{"accepted", "SELECT COUNT(*) FROM questions WHERE accepted_answer_id IS NOT NULL"},

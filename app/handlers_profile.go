@@ -24,6 +24,7 @@ type profileData struct {
 	Answers    []models.AnswerSummary
 	ANext      string
 	ABefore    string
+	Badges     []badgeView
 }
 
 // profilePage shows a user's public profile and the activity of theirs the
@@ -48,6 +49,10 @@ func (s *server) profilePage(c *gin.Context) {
 	}
 	if d.Answers, d.ANext, err = models.ProfileAnswers(ctx, s.db, viewer, p.User.ID, d.ABefore, models.ProfilePageSize); err != nil {
 		s.handleErr(c, err)
+		return
+	}
+	if d.Badges, err = s.userBadges(c, p.User.ID); err != nil {
+		s.fail(c, err)
 		return
 	}
 	s.render(c, http.StatusOK, "profile", &Page{Title: "profile.title", Data: d})

@@ -29,6 +29,12 @@ func routeParam(f *qaFixture, boardID, userID int64, route, param string) (strin
 		return fmt.Sprint(boardID), true
 	case param == "id" && strings.HasPrefix(route, "/admin/users/"):
 		return fmt.Sprint(userID), true
+	case param == "id" && strings.HasPrefix(route, "/admin/kudos-cases/"):
+		return "1", true // seedKudosCase's case
+	case param == "id" && strings.HasPrefix(route, "/admin/points/ranks/"):
+		return "5", true // Guru, a seeded rank that may be deleted
+	case param == "slug" && strings.HasPrefix(route, "/badges/"):
+		return "summit-guest", true
 	}
 	return "", false
 }
@@ -39,20 +45,27 @@ var paramPattern = regexp.MustCompile(`[:*]([A-Za-z_]+)`)
 // refusal without one is the CSRF check and nothing else.
 func validForms(f *qaFixture) map[string]url.Values {
 	return map[string]url.Values{
-		"/locale":                  {"lang": {"hi"}, "next": {"/"}},
-		"/ask":                     {"board": {f.board}, "title": {"Token test question"}, "body": {"Body."}, "tags": {"csrf"}},
-		"/q/:id/answers":           {"body": {"An answer with a token."}},
-		"/q/:id/accept":            {"answer_id": {fmt.Sprint(f.answerID)}},
-		"/posts/:id/edit":          {"body": {"Edited with a token."}},
-		"/posts/:id/delete":        {},
-		"/settings":                {"display_name": {"Ada L"}},
-		"/signout":                 {},
-		"/signout/everywhere":      {},
-		"/dev/signin":              {"handle": {"newcomer"}},
-		"/admin/boards":            {"name": {"Scanners"}, "slug": {"scanners"}, "visibility": {"public"}},
-		"/admin/boards/:id":        {"name": {"Printers 2"}, "slug": {"printers"}, "visibility": {"public"}},
-		"/admin/users/:id/roles":   {"role": {"expert"}, "action": {"grant"}},
-		"/admin/users/:id/suspend": {"action": {"lift"}},
+		"/locale":                        {"lang": {"hi"}, "next": {"/"}},
+		"/ask":                           {"board": {f.board}, "title": {"Token test question"}, "body": {"Body."}, "tags": {"csrf"}},
+		"/q/:id/answers":                 {"body": {"An answer with a token."}},
+		"/q/:id/accept":                  {"answer_id": {fmt.Sprint(f.answerID)}},
+		"/posts/:id/edit":                {"body": {"Edited with a token."}},
+		"/posts/:id/delete":              {},
+		"/settings":                      {"display_name": {"Ada L"}},
+		"/signout":                       {},
+		"/signout/everywhere":            {},
+		"/dev/signin":                    {"handle": {"newcomer"}},
+		"/admin/boards":                  {"name": {"Scanners"}, "slug": {"scanners"}, "visibility": {"public"}},
+		"/admin/boards/:id":              {"name": {"Printers 2"}, "slug": {"printers"}, "visibility": {"public"}},
+		"/admin/users/:id/roles":         {"role": {"expert"}, "action": {"grant"}},
+		"/admin/users/:id/suspend":       {"action": {"lift"}},
+		"/admin/kudos-cases/:id":         {"action": {"confirm"}},
+		"/posts/:id/kudos":               {"give": {"1"}},
+		"/admin/points/rules":            pointRulesForm(),
+		"/admin/points/ranks":            {"name": {"Legend"}, "threshold": {"20000"}},
+		"/admin/points/ranks/:id":        {"name": {"Guru"}, "threshold": {"5000"}},
+		"/admin/points/ranks/:id/delete": {},
+		"/badges/:slug/grant":            {"handle": {"asha"}, "reason": {"Summit 2026 guest"}},
 	}
 }
 
@@ -64,6 +77,7 @@ func validForms(f *qaFixture) map[string]url.Values {
 func TestCSRFOnEveryStateChange(t *testing.T) {
 	forEachServer(t, func(t *testing.T, ts *testServer) {
 		f := newQAFixture(t, ts)
+		seedKudosCase(t, ts)
 		var boardID int64
 		ts.App.DB.Raw("SELECT id FROM boards WHERE slug = ?", f.board).Scan(&boardID)
 		var askerID int64

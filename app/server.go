@@ -81,6 +81,7 @@ func (s *server) routes() *gin.Engine {
 	auth.GET("/posts/:id/edit", s.editForm)
 	auth.POST("/posts/:id/edit", s.editSubmit)
 	auth.POST("/posts/:id/delete", s.deleteSubmit)
+	auth.POST("/posts/:id/kudos", s.kudosSubmit)
 	auth.GET("/settings", s.settingsForm)
 	auth.POST("/settings", s.settingsSubmit)
 	auth.POST("/signout", s.signOut)
@@ -101,6 +102,13 @@ func (s *server) routes() *gin.Engine {
 	}
 	// -- profile and account routes --
 	r.GET("/u/:handle", s.profilePage)
+	r.GET("/u/:handle/points", s.userPointsPage)
+	// -- badge routes --
+	r.GET("/badges", s.badgesPage)
+	r.GET("/badges/:slug", s.badgePage)
+	r.POST("/badges/:slug/grant", s.requireRole(models.RoleAdmin), s.badgeGrant)
+	// -- leaderboard routes --
+	r.GET("/leaderboard", s.leaderboardPage)
 
 	admin := r.Group("/admin", s.requireRole(models.RoleAdmin))
 	admin.GET("/boards", s.adminBoards)
@@ -108,6 +116,12 @@ func (s *server) routes() *gin.Engine {
 	admin.POST("/boards", s.adminBoardCreate)
 	admin.GET("/boards/:id/edit", s.adminBoardForm)
 	admin.POST("/boards/:id", s.adminBoardUpdate)
+	// -- points, ranks and kudos settings --
+	admin.GET("/points", s.adminPoints)
+	admin.POST("/points/rules", s.adminPointsRules)
+	admin.POST("/points/ranks", s.adminRankSave)
+	admin.POST("/points/ranks/:id", s.adminRankSave)
+	admin.POST("/points/ranks/:id/delete", s.adminRankDelete)
 	// -- admin user routes --
 	admin.GET("/audit", s.adminAudit)
 	admin.POST("/users/:id/roles", s.adminUserRole)
@@ -117,6 +131,10 @@ func (s *server) routes() *gin.Engine {
 	mods.GET("", s.adminUsers)
 	mods.GET("/:id", s.adminUser)
 	mods.POST("/:id/suspend", s.adminUserSuspend)
+	// The kudos cases the nightly audit opens are for moderators to decide.
+	cases := r.Group("/admin/kudos-cases", s.requireModerator)
+	cases.GET("", s.kudosCasesPage)
+	cases.POST("/:id", s.kudosCaseDecide)
 	return r
 }
 

@@ -272,6 +272,28 @@ func templateCases() []templateCase {
 		{name: "admin_audit", label: "one user, empty", status: 200, path: "/admin/audit", user: admin,
 			page: &Page{Title: "audit.title", Data: &auditData{Target: asker}},
 			want: []string{"Audit log for asha", "No entries.", "Show every entry"}},
+		// -- points pages --
+		{name: "user_points", label: "ledger with hidden row and next page", status: 200, path: "/u/asha/points",
+			page: &Page{Title: "points.title", Data: &userPointsData{User: asker, Points: 27, Rank: "Newcomer", Next: 4, Rows: []models.LedgerRow{
+				{PointEvent: models.PointEvent{ID: 6, Points: 10, Reason: models.ReasonKudosReceived, CreatedAt: now.Add(-time.Hour)}, PostID: 11, QuestionID: 7, Title: "Printer <shows> E-301"},
+				{PointEvent: models.PointEvent{ID: 5, Points: -10, Reason: models.ReasonKudosWithdrawn, CreatedAt: now.Add(-2 * time.Hour)}}}}},
+			want: []string{"Points of Asha Rao", "27 points", "Newcomer", "+10", "-10", "Kudos received", "Kudos withdrawn", "/q/7#post-11",
+				"Printer &lt;shows&gt; E-301", "A post you cannot see", "before=4"}},
+		{name: "user_points", label: "empty", status: 200, path: "/u/asha/points",
+			page: &Page{Title: "points.title", Data: &userPointsData{User: asker, Points: 0}}, want: []string{"No points yet.", "0 points"}},
+		{name: "admin_points", label: "saved", status: 200, path: "/admin/points?saved=1", user: admin,
+			page: &Page{Title: "points.admin_title", Data: samplePointsAdmin(-2, true)},
+			want: []string{"Points, kudos and ranks", "Saved.", "Kudos received", `name="points_kudos_received"`, `value="10"`, `name="capped_kudos_received"`,
+				"Daily cap on points from kudos and posts", `name="setting_points.daily_cap"`, `value="200"`, "Guru", `action="/admin/points/ranks/2"`,
+				`action="/admin/points/ranks/2/delete"`, `action="/admin/points/ranks"`, "Early access", "selected"}},
+		{name: "admin_points", label: "rules refused", status: 422, path: "/admin/points/rules", user: admin,
+			page: &Page{Title: "points.admin_title", Data: samplePointsAdmin(-1, false), Errors: fieldErr("rule.kudos_received", "points.error.range", map[string]any{"Min": -1000, "Max": 1000}),
+				Form: url.Values{"points_kudos_received": {"99999"}, "setting_points.daily_cap": {"200"}}},
+			want: []string{"Please correct the fields marked below.", "Must be a whole number from -1000 to 1000.", `value="99999"`, `aria-invalid="true"`}},
+		{name: "admin_points", label: "rank refused", status: 422, path: "/admin/points/ranks/2", user: admin,
+			page: &Page{Title: "points.admin_title", Data: samplePointsAdmin(2, false), Errors: fieldErr("threshold", "points.error.threshold_taken", nil),
+				Form: url.Values{"name": {"Gúru <x>"}, "threshold": {"0"}}},
+			want: []string{"Another rank already starts at these points.", `value="Gúru &lt;x&gt;"`}},
 		{name: "profile", label: "visitor reads a busy profile", status: 200, path: "/u/emil",
 			page: &Page{Title: "profile.title", Data: &profileData{P: &models.Profile{User: employee, QuestionCount: 1, AnswerCount: 3},
 				Avatar: "https://avatars.example.com/emil.png", Questions: sums[:1], QNext: "MTc6MQ", ABefore: "MTc6Mg",
@@ -281,6 +303,42 @@ func templateCases() []templateCase {
 		{name: "profile", label: "moderator sees a suspension", status: 200, path: "/u/sam", user: moderator,
 			page: &Page{Title: "profile.title", Data: &profileData{P: &models.Profile{User: suspendedUser(now)}, Suspended: true, CanSuspend: true}},
 			want: []string{"Suspended", "Moderate this user", "/admin/users/6", "No questions yet.", "No answers yet.", "0 questions"}},
+		// -- badge pages --
+		{name: "badges", label: "every tier", status: 200, path: "/badges", page: &Page{Title: "badges.title", Data: &badgesData{Groups: groupBadges(sampleBadges())}},
+			want: []string{"Gold", "Silver", "Bronze", `href="/badges/great-answer"`, "Great answer", "1 holder", "12 holders", "0 holders", "Awarded by the team", "Night &lt;owl&gt;", "Up all night"}},
+		{name: "badges", label: "none", status: 200, path: "/badges", page: &Page{Title: "badges.title", Data: &badgesData{}}, want: []string{"No badges yet."}},
+		{name: "badge", label: "visitor, next page", status: 200, path: "/badges/great-answer",
+			page: &Page{Title: "badges.title", Data: &badgeData{Badge: badgeView{Badge: sampleBadges()[0].Badge}, Holders: sampleHolders(now), Next: "MTc6MQ"}},
+			want: []string{"Great answer", "Gold", "An answer received 50 kudos", `href="/u/asha"`, "Asha Rao", "before=MTc6MQ", "All badges"}},
+		{name: "badge", label: "admin granted", status: 200, path: "/badges/summit-guest?granted=asha", user: admin,
+			page: &Page{Title: "badges.title", Data: &badgeData{Badge: badgeView{Badge: sampleBadges()[3].Badge}, Holders: sampleHolders(now), CanGrant: true, Granted: "asha"}},
+			want: []string{"Summit guest", "Badge awarded to asha.", `action="/badges/summit-guest/grant"`, `name="reason"`, "Awarded by the team", "Summit 2026 &lt;guest&gt;"}},
+		{name: "badge", label: "admin grant refused", status: 422, path: "/badges/summit-guest/grant", user: admin,
+			page: &Page{Title: "badges.title", Data: &badgeData{Badge: badgeView{Badge: sampleBadges()[3].Badge}, CanGrant: true},
+				Errors: badgeGrantErrs(), Form: url.Values{"handle": {"nobody<x>"}, "reason": {""}}},
+			want: []string{"There is no user with that name.", "This is required.", `aria-invalid="true"`, `value="nobody&lt;x&gt;"`, "Nobody holds this badge yet.", "Please correct the fields marked below."}},
+		{name: "badge", label: "admin, already held", status: 200, path: "/badges/expert?held=asha", user: admin,
+			page: &Page{Title: "badges.title", Data: &badgeData{Badge: badgeView{Badge: sampleBadges()[4].Badge}, CanGrant: true, Held: "asha"}},
+			want: []string{"asha already holds this badge."}},
+		{name: "profile", label: "with badges", status: 200, path: "/u/asha",
+			page: &Page{Title: "profile.title", Data: &profileData{P: &models.Profile{User: asker}, Badges: []badgeView{
+				{Badge: sampleBadges()[0].Badge, Times: 3}, {Badge: sampleBadges()[2].Badge, Times: 1}}}},
+			want: []string{"Badges", `href="/badges/great-answer"`, "Great answer", ">Gold<", "×3", "Nice answer", "Bronze"}},
+		// -- leaderboard and kudos cases pages --
+		{name: "leaderboard", label: "week with every change", status: 200, path: "/leaderboard", user: asker,
+			page: &Page{Title: "leaderboard.title", Data: sampleLeaderboard(now, boards)},
+			want: []string{"This week", `href="/u/asha"`, "Asha Rao", "120", "up 3 places", "down 1 place", "new", "up from below 1000", "same place",
+				"All boards", `href="/leaderboard?period=month"`, `href="/leaderboard?audience=staff"`, "Include moderators and admins"}},
+		{name: "leaderboard", label: "empty staff board of all time", status: 200, path: "/leaderboard", user: employee,
+			page: &Page{Title: "leaderboard.title", Data: &leaderboardData{LB: &models.Leaderboard{Period: "all", Board: &boards[2], Audience: "staff"},
+				Period: "all", Audience: "staff", Board: "staff-room", IncludeMods: true, Boards: boards, Depth: 1000}},
+			want: []string{"No points earned here yet.", `value="staff-room" selected`, "checked", `href="/leaderboard?audience=staff&amp;board=staff-room&amp;mods=1"`}},
+		{name: "admin_kudos_cases", label: "open cases, saved", status: 200, path: "/admin/kudos-cases?saved=1", user: moderator,
+			page: &Page{Title: "kudoscases.title", Data: sampleKudosCases(now)},
+			want: []string{"Kudos cases", "The case is closed.", "Serial kudos", "Ring of three", `action="/admin/kudos-cases/9"`, `value="confirm"`, `value="dismiss"`,
+				`href="/u/rex"`, `href="/u/cal"`, "before=7"}},
+		{name: "admin_kudos_cases", label: "none dismissed", status: 200, path: "/admin/kudos-cases?status=dismissed", user: admin,
+			page: &Page{Title: "kudoscases.title", Data: &kudosCasesData{Status: "dismissed"}}, want: []string{"No cases here."}},
 		{name: "error", label: "400", status: 400, path: "/?cursor=x", page: &Page{Data: errData("error.bad_cursor")}, want: []string{"Bad request", "That page link is not valid."}},
 		{name: "error", label: "401", status: 401, path: "/ask", page: &Page{Data: errData("error.signin_required")}, want: []string{"Please sign in", "/signin?next=%2fask"}},
 		{name: "error", label: "403", status: 403, path: "/admin/boards", user: asker, page: &Page{Data: errData("error.forbidden")}, want: []string{"Not allowed"}},
@@ -415,4 +473,45 @@ func TestHindiPagesAreTranslated(t *testing.T) {
 			t.Errorf("%s/%s: Hindi page shows English interface text", tc.name, tc.label)
 		}
 	}
+}
+
+// sampleBadges are badges of every tier and kind, one the catalogue does
+// not know (its stored text is shown, escaped).
+func sampleBadges() []models.BadgeSummary {
+	b := func(id int64, slug, name, desc, tier, kind string, holders int64) models.BadgeSummary {
+		return models.BadgeSummary{Badge: models.Badge{ID: id, Slug: slug, Name: name, Description: desc, Tier: tier, Kind: kind}, Holders: holders}
+	}
+	return []models.BadgeSummary{
+		b(5, "great-answer", "Great answer", "stored", models.TierGold, models.BadgeAuto, 1),
+		b(9, "versatile", "Versatile", "stored", models.TierSilver, models.BadgeAuto, 12),
+		b(3, "nice-answer", "Nice answer", "stored", models.TierBronze, models.BadgeAuto, 0),
+		b(14, "summit-guest", "Summit guest", "stored", models.TierGold, models.BadgeManual, 2),
+		b(12, "expert", "Expert", "stored", models.TierGold, models.BadgeManual, 0),
+		b(20, "night-owl", "Night <owl>", "Up all night", models.TierBronze, models.BadgeAuto, 0),
+	}
+}
+
+func sampleHolders(now time.Time) []models.BadgeHolder {
+	return []models.BadgeHolder{
+		{ID: 2, UserID: 1, Handle: "asha", DisplayName: "Asha Rao", Reason: "Summit 2026 <guest>", CreatedAt: now.Add(-time.Hour), GrantedByHandle: "ada"},
+		{ID: 1, UserID: 3, Handle: "ezra", DisplayName: "", CreatedAt: now.Add(-40 * 24 * time.Hour)},
+	}
+}
+
+func badgeGrantErrs() *models.ValidationError {
+	v := &models.ValidationError{}
+	v.Add("handle", "error.user_unknown", nil)
+	v.Add("reason", "error.required", nil)
+	return v
+}
+
+// samplePointsAdmin is the admin points page with the default rules and
+// two ranks, the second with a perk board.
+func samplePointsAdmin(rankID int64, saved bool) *adminPointsData {
+	perk := int64(2)
+	return &adminPointsData{RankID: rankID, Saved: saved, Boards: sampleBoards(), Config: &models.PointsConfig{
+		Rules:    []models.PointRule{{Reason: models.ReasonKudosReceived, Points: 10, DailyCapped: true}, {Reason: models.ReasonAnswerAccepted, Points: 15}},
+		Settings: map[string]int{models.SettingDailyCap: 200, models.SettingKudosDailyLimit: 50, models.SettingKudosMinAge: 24, models.SettingKudosMinPoints: 5},
+		Ranks:    []models.Rank{{ID: 1, Name: "Newcomer"}, {ID: 2, Name: "Guru", Threshold: 5000, PerkBoardID: &perk}},
+	}}
 }

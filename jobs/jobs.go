@@ -54,6 +54,10 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.HandleFunc(models.TaskQuestionDeleted, d.handleQuestionTags)
 	mux.HandleFunc(TaskSessionsCleanup, d.handleSessionsCleanup)
 	mux.HandleFunc(TaskOutboxPurge, d.handleOutboxPurge)
+	mux.HandleFunc(models.TaskBadgeCheck, d.handleBadgeCheck)
+	mux.HandleFunc(TaskBadgesSweep, d.handleBadgesSweep)
+	mux.HandleFunc(TaskLeaderboardRefresh, d.handleLeaderboardRefresh)
+	mux.HandleFunc(TaskKudosAudit, d.handleKudosAudit)
 	return mux
 }
 
@@ -98,6 +102,9 @@ var Schedule = []struct {
 }{
 	{"@every 1h", TaskSessionsCleanup},
 	{"@every 24h", TaskOutboxPurge},
+	{"0 3 * * *", TaskBadgesSweep}, // 03:00 UTC, the quiet hour
+	{"@every 1m", TaskLeaderboardRefresh},
+	{"30 2 * * *", TaskKudosAudit}, // nightly, before the badge sweep
 }
 
 // RegisterSchedule adds every periodic task to s on queue.

@@ -113,7 +113,7 @@ func UpdateBoard(ctx context.Context, db *gorm.DB, id int64, in BoardInput) (*Bo
 // BoardsFor lists the boards viewer may see, in display order.
 func BoardsFor(ctx context.Context, db *gorm.DB, viewer *User) ([]Board, error) {
 	var bs []Board
-	err := db.WithContext(ctx).Where("visibility IN ?", VisibleTo(viewer)).Order("position, name").Find(&bs).Error
+	err := db.WithContext(ctx).Where("id IN (?)", VisibleBoards(db, viewer)).Order("position, name").Find(&bs).Error
 	return bs, err
 }
 
@@ -131,7 +131,10 @@ func BoardBySlug(ctx context.Context, db *gorm.DB, viewer *User, slug string) (*
 	if err != nil {
 		return nil, err
 	}
-	if !CanSee(viewer, b.Visibility) {
+	if ok, err := CanSeeBoard(ctx, db, viewer, &b); err != nil || !ok {
+		if err != nil {
+			return nil, err
+		}
 		return nil, ErrNotFound
 	}
 	return &b, nil

@@ -85,7 +85,10 @@ func Open(dsn string, opt OpenOptions) (*gorm.DB, error) {
 	}
 	// WAL lets readers run beside the single writer; busy_timeout makes a
 	// second writer wait instead of failing with SQLITE_BUSY.
-	full := "file:" + dsn + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	// The path is part of a file: URI, where '?', '#' and '%' mean
+	// something; escape them so any directory name works.
+	uriPath := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(dsn)
+	full := "file:" + uriPath + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err = gorm.Open(sqlite.Open(full), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", dsn, err)

@@ -104,7 +104,7 @@ func ListQuestions(ctx context.Context, db *gorm.DB, viewer *User, opt ListOptio
 		Joins("LEFT JOIN boards b ON b.id = q.board_id").
 		Joins("LEFT JOIN users u ON u.id = q.author_id").
 		Where("q.deleted_at IS NULL").
-		Where("q.board_id IN (SELECT id FROM boards WHERE visibility IN ?)", VisibleTo(viewer))
+		Where("q.board_id IN (?)", VisibleBoards(db, viewer))
 	if opt.TagID != 0 {
 		// question_tags carries the question's time so the tag index orders the page.
 		qry = qry.Joins("JOIN question_tags qt ON qt.question_id = q.id").Where("qt.tag_id = ?", opt.TagID)
@@ -238,7 +238,7 @@ func PopularTags(ctx context.Context, db *gorm.DB, viewer *User, limit int) ([]T
 	db = db.WithContext(ctx)
 	recent := db.Table("questions q").Select("q.id").
 		Joins("JOIN boards b ON b.id = q.board_id").
-		Where("q.deleted_at IS NULL AND b.visibility IN ?", VisibleTo(viewer)).
+		Where("q.deleted_at IS NULL AND b.id IN (?)", VisibleBoards(db, viewer)).
 		Order("q.created_at DESC, q.id DESC").Limit(popularWindow)
 	var ts []Tag
 	err := db.Table("question_tags qt").Select("t.id, t.name, COUNT(*) AS question_count").
@@ -255,7 +255,14 @@ func PopularTags(ctx context.Context, db *gorm.DB, viewer *User, limit int) ([]T
 type Author struct {
 	User
 	RolesCSV string
+	// AuthorRankName is set by loaders that select rankNameColumn.
+	AuthorRankName string
 }
+
+// rankNameColumn selects the name of the rank a user's points reach, so
+// authors and their ranks load in the same statement (there are few ranks,
+// and threshold is indexed).
+const rankNameColumn = "(SELECT rk.name FROM ranks rk WHERE rk.threshold <= users.points ORDER BY rk.threshold DESC LIMIT 1) AS author_rank_name"
 
 // rolesAggregate is a correlated subquery listing a user's roles as
 // "a,b,c", so users and their roles load in one statement.
@@ -270,6 +277,7 @@ func rolesAggregate(db *gorm.DB) string {
 // user returns the User with its roles parsed.
 func (a *Author) user() *User {
 	u := a.User
+	u.RankName = a.AuthorRankName
 	if a.RolesCSV != "" {
 		for _, r := range strings.Split(a.RolesCSV, ",") {
 			u.Roles = append(u.Roles, Role(r))
@@ -286,7 +294,7 @@ func usersWithRoles(ctx context.Context, db *gorm.DB, ids []int64) (map[int64]*U
 	}
 	var rows []Author
 	err := db.WithContext(ctx).Table("users").
-		Select("users.*, ("+rolesAggregate(db)+") AS roles_csv").
+		Select("users.*, ("+rolesAggregate(db)+") AS roles_csv, "+rankNameColumn).
 		Where("id IN ?", ids).Scan(&rows).Error
 	if err != nil {
 		return nil, err
@@ -303,6 +311,8 @@ type PostView struct {
 	Post
 	Author   *User
 	Accepted bool
+	// KudosGiven is whether the viewer has a live kudos on the post.
+	KudosGiven bool
 }
 
 // QuestionView is everything the question page shows.
@@ -338,7 +348,10 @@ func LoadQuestion(ctx context.Context, db *gorm.DB, viewer *User, id int64) (*Qu
 	if err != nil {
 		return nil, err
 	}
-	if !CanSee(viewer, row.BVisibility) {
+	if ok, err := CanSeeBoard(ctx, db, viewer, &Board{ID: row.BID, Visibility: row.BVisibility}); err != nil || !ok {
+		if err != nil {
+			return nil, err
+		}
 		return nil, ErrNotFound
 	}
 	v := &QuestionView{Question: row.Question, Board: Board{ID: row.BID, Slug: row.BSlug, Name: row.BName, Visibility: row.BVisibility}}
@@ -358,8 +371,16 @@ func LoadQuestion(ctx context.Context, db *gorm.DB, viewer *User, id int64) (*Qu
 	if err != nil {
 		return nil, err
 	}
+	postIDs := make([]int64, len(posts))
+	for i, p := range posts {
+		postIDs[i] = p.ID
+	}
+	given, err := KudosGivenBy(ctx, db, viewer, postIDs)
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range posts {
-		pv := PostView{Post: p, Author: authors[p.AuthorID]}
+		pv := PostView{Post: p, Author: authors[p.AuthorID], KudosGiven: given[p.ID]}
 		if p.Kind == KindQuestion {
 			v.Body = pv
 			continue

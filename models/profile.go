@@ -48,9 +48,9 @@ func LoadProfile(ctx context.Context, db *gorm.DB, viewer *User, handle string) 
 	}
 	p := &Profile{User: u}
 	db = db.WithContext(ctx)
-	vis := VisibleTo(viewer)
+	vis := VisibleBoards(db, viewer)
 	if err := db.Table("questions q").Joins("JOIN boards b ON b.id = q.board_id").
-		Where("q.author_id = ? AND q.deleted_at IS NULL AND b.visibility IN ?", u.ID, vis).
+		Where("q.author_id = ? AND q.deleted_at IS NULL AND b.id IN (?)", u.ID, vis).
 		Count(&p.QuestionCount).Error; err != nil {
 		return nil, fmt.Errorf("count questions: %w", err)
 	}
@@ -61,12 +61,12 @@ func LoadProfile(ctx context.Context, db *gorm.DB, viewer *User, handle string) 
 }
 
 // answersOf selects the live answers of a user on live questions of the
-// boards in vis.
-func answersOf(db *gorm.DB, userID int64, vis []Visibility) *gorm.DB {
+// boards in vis (a VisibleBoards subquery).
+func answersOf(db *gorm.DB, userID int64, vis *gorm.DB) *gorm.DB {
 	return db.Table("posts p").
 		Joins("JOIN questions q ON q.id = p.question_id").
 		Joins("JOIN boards b ON b.id = q.board_id").
-		Where("p.author_id = ? AND p.kind = ? AND p.deleted_at IS NULL AND q.deleted_at IS NULL AND b.visibility IN ?",
+		Where("p.author_id = ? AND p.kind = ? AND p.deleted_at IS NULL AND q.deleted_at IS NULL AND b.id IN (?)",
 			userID, KindAnswer, vis)
 }
 
@@ -95,7 +95,7 @@ func ProfileQuestions(ctx context.Context, db *gorm.DB, viewer *User, userID int
 	q := db.WithContext(ctx).Table("questions q").Select(summaryColumns).
 		Joins("JOIN boards b ON b.id = q.board_id").
 		Joins("JOIN users u ON u.id = q.author_id").
-		Where("q.author_id = ? AND q.deleted_at IS NULL AND b.visibility IN ?", userID, VisibleTo(viewer))
+		Where("q.author_id = ? AND q.deleted_at IS NULL AND b.id IN (?)", userID, VisibleBoards(db, viewer))
 	q, err := keysetBefore(q, "q.created_at", "q.id", cur)
 	if err != nil {
 		return nil, "", err
@@ -122,7 +122,7 @@ func ProfileAnswers(ctx context.Context, db *gorm.DB, viewer *User, userID int64
 	if limit <= 0 || limit > 100 {
 		limit = ProfilePageSize
 	}
-	q := answersOf(db.WithContext(ctx), userID, VisibleTo(viewer)).
+	q := answersOf(db.WithContext(ctx), userID, VisibleBoards(db, viewer)).
 		Select("p.id AS post_id, q.id AS question_id, q.title AS question_title, b.slug AS board_slug, b.name AS board_name, " +
 			"(q.accepted_answer_id IS NOT NULL AND q.accepted_answer_id = p.id) AS accepted, p.created_at")
 	q, err := keysetBefore(q, "p.created_at", "p.id", cur)

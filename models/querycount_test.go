@@ -98,6 +98,18 @@ func TestQuestionPageStatementBudget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A signed-in reader adds one statement: which posts they gave kudos.
+		var vSigned *models.QuestionView
+		signed, err := count(db, func(db *gorm.DB) (err error) { vSigned, err = models.LoadQuestion(ctx, db, asker, fifty.ID); return })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(signed) > questionPageBudget || len(signed) > len(big)+1 {
+			t.Errorf("question page for a signed-in reader ran %d statements (budget %d):\n%s", len(signed), questionPageBudget, strings.Join(signed, "\n"))
+		}
+		if vSigned.Body.Author == nil || vSigned.Body.Author.RankName == "" {
+			t.Errorf("author rank not loaded: %+v", vSigned.Body.Author)
+		}
 		if len(v1.Answers) != 1 || len(v50.Answers) != 50 || v50.Solution == nil || len(v50.Tags) != 3 {
 			t.Fatalf("loaded %d and %d answers, solution %v, tags %v", len(v1.Answers), len(v50.Answers), v50.Solution, v50.Tags)
 		}

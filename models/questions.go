@@ -120,7 +120,7 @@ func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question
 		v.Add("board", "error.required", nil)
 	} else if !validSlug(in.Board) {
 		v.Add("board", "error.board_unknown", nil)
-	} else if err := db.WithContext(ctx).Where("slug = ?", in.Board).First(&b).Error; errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && !CanSee(author, b.Visibility)) {
+	} else if err := db.WithContext(ctx).Where("slug = ?", in.Board).First(&b).Error; errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && !canSeeBoardOrFalse(ctx, db, author, &b)) {
 		// A board the author may not see is reported like a missing one.
 		v.Add("board", "error.board_unknown", nil)
 	} else if err != nil {
@@ -160,6 +160,9 @@ func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question
 			return err
 		}
 		if err := indexPost(tx, p.ID, title, body); err != nil {
+			return err
+		}
+		if err := awardPost(tx, p, ReasonQuestionPosted, b.ID); err != nil {
 			return err
 		}
 		return Enqueue(tx, TaskQuestionCreated, QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: author.ID})
@@ -227,7 +230,14 @@ func loadQuestionForWrite(tx *gorm.DB, u *User, questionID int64) (*Question, *B
 	if err := tx.First(&b, q.BoardID).Error; err != nil {
 		return nil, nil, err
 	}
-	if !CanSee(u, b.Visibility) {
+	ctx := tx.Statement.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if ok, err := CanSeeBoard(ctx, tx, u, &b); err != nil || !ok {
+		if err != nil {
+			return nil, nil, err
+		}
 		return nil, nil, ErrNotFound
 	}
 	return &q, &b, nil
@@ -264,7 +274,7 @@ func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in
 	}
 	var p *Post
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		q, _, err := loadQuestionForWrite(tx, author, questionID)
+		q, b, err := loadQuestionForWrite(tx, author, questionID)
 		if err != nil {
 			return err
 		}
@@ -279,12 +289,25 @@ func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in
 		}).Error; err != nil {
 			return err
 		}
-		return indexPost(tx, p.ID, "", body)
+		if err := indexPost(tx, p.ID, "", body); err != nil {
+			return err
+		}
+		if err := awardPost(tx, p, ReasonAnswerPosted, b.ID); err != nil {
+			return err
+		}
+		return Enqueue(tx, TaskBadgeCheck, BadgeCheckEvent{UserID: author.ID})
 	})
 	if err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// awardPost gives a post's author the points for writing it.
+func awardPost(tx *gorm.DB, p *Post, reason string, boardID int64) error {
+	_, _, err := Award(tx, PointEvent{UserID: p.AuthorID, Reason: reason, SubjectType: SubjectPost, SubjectID: p.ID,
+		BoardID: &boardID, AwardKey: PostAwardKey(p.ID), CreatedAt: p.CreatedAt})
+	return err
 }
 
 // PostByID returns a live post.
@@ -403,6 +426,9 @@ func DeletePost(ctx context.Context, db *gorm.DB, actor *User, postID int64) err
 		if err := tx.Model(&Post{}).Where("id = ?", p.ID).Update("deleted_at", now).Error; err != nil {
 			return err
 		}
+		if err := reversePostPoints(tx, q, &p, &actor.ID); err != nil {
+			return err
+		}
 		if err := unindexPost(tx, p.ID); err != nil {
 			return err
 		}
@@ -440,6 +466,9 @@ func Accept(ctx context.Context, db *gorm.DB, actor *User, questionID, answerID 
 			return ErrForbidden
 		}
 		if answerID == 0 {
+			if err := reverseAccept(tx, q, &actor.ID); err != nil {
+				return err
+			}
 			return tx.Model(&Question{}).Where("id = ?", q.ID).Update("accepted_answer_id", nil).Error
 		}
 		var p Post
@@ -450,8 +479,83 @@ func Accept(ctx context.Context, db *gorm.DB, actor *User, questionID, answerID 
 		if err != nil {
 			return err
 		}
+		if q.AcceptedAnswerID != nil && *q.AcceptedAnswerID == p.ID {
+			return nil // already the solution: no second award
+		}
+		if err := reverseAccept(tx, q, &actor.ID); err != nil {
+			return err
+		}
+		if err := awardAccept(tx, q, &p, actor); err != nil {
+			return err
+		}
 		return tx.Model(&Question{}).Where("id = ?", q.ID).Update("accepted_answer_id", p.ID).Error
 	})
+}
+
+// acceptKeyPrefix is the start of the award keys of accepting answerID.
+// Each acceptance gets its own number (accept:<q>:<a>:<n>), so accepting
+// again after an un-accept awards again, while a retry of one acceptance
+// awards once.
+func acceptKeyPrefix(questionID, answerID int64) string {
+	return fmt.Sprintf("accept:%d:%d:", questionID, answerID)
+}
+
+// awardAccept gives the answer's author answer_accepted and the asker, when
+// they are the one accepting, accepted_an_answer. Accepting your own
+// answer to your own question gives nothing.
+func awardAccept(tx *gorm.DB, q *Question, p *Post, actor *User) error {
+	if p.AuthorID == q.AuthorID {
+		return nil
+	}
+	prefix := acceptKeyPrefix(q.ID, p.ID)
+	var n int64
+	if err := tx.Model(&PointEvent{}).Where("award_key LIKE ? AND reason = ? AND reverses_id IS NULL", prefix+"%", ReasonAnswerAccepted).
+		Count(&n).Error; err != nil {
+		return fmt.Errorf("count acceptances: %w", err)
+	}
+	key := fmt.Sprintf("%s%d", prefix, n+1)
+	if _, _, err := Award(tx, PointEvent{UserID: p.AuthorID, Reason: ReasonAnswerAccepted, SubjectType: SubjectPost,
+		SubjectID: p.ID, BoardID: &q.BoardID, ActorID: &actor.ID, AwardKey: key}); err != nil {
+		return err
+	}
+	if actor.ID == q.AuthorID {
+		if _, _, err := Award(tx, PointEvent{UserID: q.AuthorID, Reason: ReasonAcceptedAnAnswer, SubjectType: SubjectPost,
+			SubjectID: p.ID, BoardID: &q.BoardID, ActorID: &actor.ID, AwardKey: key + ":asker"}); err != nil {
+			return err
+		}
+	}
+	return Enqueue(tx, TaskBadgeCheck, BadgeCheckEvent{UserID: p.AuthorID})
+}
+
+// reverseAccept reverses the awards of q's current solution, if any.
+func reverseAccept(tx *gorm.DB, q *Question, actorID *int64) error {
+	if q.AcceptedAnswerID == nil {
+		return nil
+	}
+	if err := reverseLivePrefix(tx, acceptKeyPrefix(q.ID, *q.AcceptedAnswerID), ReasonAnswerUnaccepted, actorID); err != nil {
+		return err
+	}
+	var author int64
+	if err := tx.Model(&Post{}).Where("id = ?", *q.AcceptedAnswerID).Select("author_id").Scan(&author).Error; err != nil {
+		return err
+	}
+	return Enqueue(tx, TaskBadgeCheck, BadgeCheckEvent{UserID: author})
+}
+
+// reversePostPoints undoes what a deleted post earned: its own award, its
+// kudos' points and, for the solution, the accept awards.
+func reversePostPoints(tx *gorm.DB, q *Question, p *Post, actorID *int64) error {
+	k := PostAwardKey(p.ID)
+	if _, err := Reverse(tx, k, UndoKey(k), ReasonPostDeleted, actorID); err != nil {
+		return err
+	}
+	if err := reversePostKudos(tx, p.ID, actorID); err != nil {
+		return err
+	}
+	if q.AcceptedAnswerID != nil && *q.AcceptedAnswerID == p.ID {
+		return reverseLivePrefix(tx, acceptKeyPrefix(q.ID, p.ID), ReasonPostDeleted, actorID)
+	}
+	return nil
 }
 
 // RecountTags recomputes question_count for the given tags from the live

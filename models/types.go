@@ -39,6 +39,10 @@ type User struct {
 	SuspendReason  string
 
 	Roles []Role `gorm:"-"`
+	// RankName is the name of the rank the user's points reach, filled by
+	// the loaders that show authors (users.points and rank_id are caches of
+	// the points ledger, written only by models/points.go).
+	RankName string `gorm:"-"`
 }
 
 // Suspended reports whether u is suspended at now.
@@ -108,8 +112,9 @@ func (v Visibility) Valid() bool {
 }
 
 // VisibleTo returns the board visibilities that viewer u (nil for a visitor)
-// may read. It is the one place that decides who sees a board; every list,
-// search and page filters through it.
+// may read. With rank perks (a rank may open one board to its holders) the
+// full rule is CanSeeBoard for one board and VisibleBoards for queries, both
+// in ranks.go and both built on this.
 func VisibleTo(u *User) []Visibility {
 	if u == nil {
 		return []Visibility{VisibilityPublic}
@@ -181,6 +186,7 @@ type Post struct {
 	BodyMD        string `gorm:"column:body_md"`
 	BodyHTML      string `gorm:"column:body_html"`
 	RevisionCount int
+	KudosCount    int
 	ExternalID    *string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time

@@ -9,13 +9,55 @@
     }
   } catch (e) { /* no Intl: times stay in UTC */ }
 
-  // Ask before destructive actions.
+  // Kudos without a reload: the form still works as a plain POST when
+  // fetch is missing or fails. The server answers JSON when asked for it.
+  function sendKudos(f) {
+    var button = f.querySelector(".kudos-button");
+    var give = f.querySelector("input[name=give]");
+    var token = f.querySelector("input[name=csrf_token]");
+    if (!button || !give || !token || !window.fetch || !window.FormData) {
+      return false;
+    }
+    button.disabled = true;
+    window.fetch(f.action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRF-Token": token.value },
+      body: new FormData(f)
+    }).then(function (res) {
+      return res.json().then(function (data) { return { ok: res.ok, data: data }; });
+    }).then(function (r) {
+      button.disabled = false;
+      if (!r.ok) {
+        window.alert(r.data && r.data.error ? r.data.error : "Error");
+        return;
+      }
+      var count = f.querySelector(".kudos-count");
+      if (count && r.data.label) { count.textContent = r.data.label; }
+      button.setAttribute("aria-pressed", r.data.given ? "true" : "false");
+      button.textContent = button.getAttribute(r.data.given ? "data-given" : "data-give");
+      give.value = r.data.given ? "0" : "1";
+    }).catch(function () {
+      button.disabled = false;
+      f.submit(); // fall back to the plain form
+    });
+    return true;
+  }
+
   document.addEventListener("submit", function (ev) {
     var f = ev.target;
-    if (f.classList && f.classList.contains("confirm")) {
+    if (!f.classList) {
+      return;
+    }
+    // Ask before destructive actions.
+    if (f.classList.contains("confirm")) {
       if (!window.confirm(f.getAttribute("data-confirm") || "Are you sure?")) {
         ev.preventDefault();
       }
+      return;
+    }
+    if (f.classList.contains("kudos-form") && sendKudos(f)) {
+      ev.preventDefault();
     }
   });
 })();

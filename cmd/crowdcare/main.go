@@ -47,6 +47,8 @@ Commands:
                       admin; admin when ROLE is omitted), with an audit entry
   admin revoke HANDLE ROLE
                       take a role away from a user, with an audit entry
+  points rebuild      recompute every user's points and rank from the points
+                      ledger and print the users whose cached values drifted
   help                show this help
 
 Configuration comes from the environment only:
@@ -120,6 +122,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		defer a.Close()
 		return setRole(ctx, a, handle, role, on, stdout)
+	case "points":
+		if len(args) != 1 || args[0] != "rebuild" {
+			return errors.New("usage: crowdcare points rebuild")
+		}
+		a, err := app.New(ctx, cfg, logger, true)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return rebuildPoints(ctx, a, stdout)
 	default:
 		printHelp(stdout)
 		return fmt.Errorf("unknown command %q", cmd)
@@ -188,4 +200,19 @@ func setRole(ctx context.Context, a *app.App, handle string, role models.Role, o
 		fmt.Fprintf(stdout, "%s was not %s\n", u.Handle, role)
 	}
 	return nil
+}
+
+// rebuildPoints recomputes the points caches from the ledger and prints the
+// drift it fixed: one line per user whose cache was wrong.
+func rebuildPoints(ctx context.Context, a *app.App, stdout io.Writer) error {
+	rep, err := models.RebuildPoints(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "checked %d users: %d drifted\n", rep.Users, len(rep.Drift))
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	for _, d := range rep.Drift {
+		fmt.Fprintf(tw, "  %s\tpoints %d -> %d\trank %s -> %s\n", d.Handle, d.OldPoints, d.NewPoints, d.OldRank, d.NewRank)
+	}
+	return tw.Flush()
 }
