@@ -98,6 +98,8 @@ type LeaderRow struct {
 	Points      int64
 	// Change is nil for the all-time board, which has no previous period.
 	Change *RankChange `gorm:"-"`
+	// StaffRole is set for moderators and admins (their roles now).
+	StaffRole bool
 }
 
 // Name is what the board shows for the user.
@@ -173,26 +175,57 @@ func Top(ctx context.Context, db *gorm.DB, opt LeaderboardOptions) (*Leaderboard
 	return lb, nil
 }
 
-// lbExcludeStaff leaves out moderators and admins, by their current roles.
-const lbExcludeStaff = ` AND NOT EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = s.user_id AND r.role IN ('moderator', 'admin'))`
+// lbStaffSlack is how many more rows than asked for lbTopRows reads when it
+// leaves moderators and admins out, so that a few of them in the top do
+// not shorten the board; when more are, it reads again with more.
+const lbStaffSlack = 50
 
 // lbTopRows reads the top limit users of one board, with their names when
-// withNames: an in-order range scan of leaderboard_scores_top (joined to
-// users by id). The previous period's ranks need no names, and joining
-// users for a thousand rows was most of Top's time on a large forum.
+// withNames. The inner query is a plain in-order range scan of
+// leaderboard_scores_top with a LIMIT, which PostgreSQL plans the same
+// whatever its row estimates; users and roles are joined to those few rows
+// only. (Joining inside let a low estimate pick a hash join and a sort over
+// the whole board: 60 ms instead of 1 ms on a week with 9,000 users.)
 func lbTopRows(db *gorm.DB, k lbKey, excludeStaff, withNames bool, limit int) ([]LeaderRow, error) {
-	q := `SELECT s.user_id, s.points FROM leaderboard_scores s`
-	if withNames {
-		q = `SELECT s.user_id, s.points, u.handle, u.display_name
-		FROM leaderboard_scores s JOIN users u ON u.id = s.user_id`
-	}
-	q += ` WHERE s.period = ? AND s.period_start = ? AND s.board_id = ? AND s.audience = ? AND s.points > 0`
+	fetch := limit
 	if excludeStaff {
-		q += lbExcludeStaff
+		fetch = limit + lbStaffSlack
 	}
-	q += ` ORDER BY s.points DESC, s.user_id LIMIT ?`
+	for {
+		rows, err := lbScanTop(db, k, withNames, fetch)
+		if err != nil {
+			return nil, err
+		}
+		if !excludeStaff {
+			return rows, nil
+		}
+		kept := rows[:0]
+		for _, r := range rows {
+			if !r.StaffRole {
+				kept = append(kept, r)
+			}
+		}
+		if len(kept) >= limit || len(rows) < fetch {
+			return kept[:min(limit, len(kept))], nil
+		}
+		fetch *= 2 // many moderators at the top: read deeper
+	}
+}
+
+// lbScanTop runs the top-n statement of lbTopRows.
+func lbScanTop(db *gorm.DB, k lbKey, withNames bool, n int) ([]LeaderRow, error) {
+	cols, join := "", ""
+	if withNames {
+		cols, join = ", u.handle, u.display_name", " JOIN users u ON u.id = t.user_id"
+	}
+	q := `SELECT t.user_id, t.points` + cols + `,
+		EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = t.user_id AND r.role IN ('moderator', 'admin')) AS staff_role
+		FROM (SELECT s.user_id, s.points FROM leaderboard_scores s
+			WHERE s.period = ? AND s.period_start = ? AND s.board_id = ? AND s.audience = ? AND s.points > 0
+			ORDER BY s.points DESC, s.user_id LIMIT ?) t` + join + `
+		ORDER BY t.points DESC, t.user_id`
 	var rows []LeaderRow
-	if err := db.Raw(q, k.period, k.start, k.boardID, k.audience, limit).Scan(&rows).Error; err != nil {
+	if err := db.Raw(q, k.period, k.start, k.boardID, k.audience, n).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("leaderboard %s: %w", k, err)
 	}
 	return rows, nil

@@ -330,3 +330,29 @@ func TestLeaderboardStatementBudget(t *testing.T) {
 		}
 	})
 }
+
+// TestLeaderboardManyModeratorsAtTheTop: leaving out more moderators than
+// the slack Top reads still fills the board.
+func TestLeaderboardManyModeratorsAtTheTop(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, db *gorm.DB) {
+		w := newLBWorld(t, db)
+		for i := 0; i < 60; i++ {
+			u := &models.User{Handle: fmt.Sprintf("mod%02d", i), Roles: []models.Role{models.RoleModerator}}
+			if err := models.CreateUser(context.Background(), db, u); err != nil {
+				t.Fatal(err)
+			}
+			w.event(u, 1000+i, nil, lbNow)
+		}
+		w.event(w.alice, 30, nil, lbNow)
+		w.event(w.bob, 20, nil, lbNow)
+		w.refresh(lbNow)
+		lb := w.top(models.LeaderboardOptions{Period: models.PeriodAll, ExcludeStaffRoles: true, Limit: 2})
+		if got := board(lb); got != "alice:30:1:- bob:20:2:- " {
+			t.Errorf("board without moderators: %q", got)
+		}
+		lb = w.top(models.LeaderboardOptions{Period: models.PeriodAll, Limit: 2})
+		if got := board(lb); got != "mod59:1059:1:- mod58:1058:2:- " {
+			t.Errorf("board with moderators: %q", got)
+		}
+	})
+}
