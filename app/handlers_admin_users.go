@@ -174,12 +174,7 @@ func (s *server) providerLabel(name string) string {
 
 // adminUserRole grants or revokes one role: one POST per change.
 func (s *server) adminUserRole(c *gin.Context) {
-	id, ok := paramID(c)
-	if !ok {
-		s.errorPage(c, http.StatusNotFound, "error.not_found")
-		return
-	}
-	form, ok := s.postForm(c)
+	id, form, ok := s.idAndForm(c)
 	if !ok {
 		return
 	}
@@ -251,12 +246,7 @@ func userLocation(c *gin.Context) *time.Location {
 
 // adminUserSuspend suspends a user or lifts their suspension.
 func (s *server) adminUserSuspend(c *gin.Context) {
-	id, ok := paramID(c)
-	if !ok {
-		s.errorPage(c, http.StatusNotFound, "error.not_found")
-		return
-	}
-	form, ok := s.postForm(c)
+	id, form, ok := s.idAndForm(c)
 	if !ok {
 		return
 	}

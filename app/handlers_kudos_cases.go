@@ -42,12 +42,7 @@ func (s *server) kudosCasesPage(c *gin.Context) {
 // kudosCaseDecide confirms or dismisses one open case (action=confirm or
 // action=dismiss).
 func (s *server) kudosCaseDecide(c *gin.Context) {
-	id, ok := paramID(c)
-	if !ok {
-		s.errorPage(c, http.StatusNotFound, "error.not_found")
-		return
-	}
-	form, ok := s.postForm(c)
+	id, form, ok := s.idAndForm(c)
 	if !ok {
 		return
 	}

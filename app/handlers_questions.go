@@ -42,6 +42,19 @@ func validationErr(err error) (*models.ValidationError, bool) {
 	return v, ok
 }
 
+// idAndForm reads the :id of a POST route (404 when it is not a positive
+// number) and its form (413 or 400 when unreadable); false means a page was
+// already shown.
+func (s *server) idAndForm(c *gin.Context) (int64, url.Values, bool) {
+	id, ok := paramID(c)
+	if !ok {
+		s.errorPage(c, http.StatusNotFound, "error.not_found")
+		return 0, nil, false
+	}
+	form, ok := s.postForm(c)
+	return id, form, ok
+}
+
 func paramID(c *gin.Context) (int64, bool) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	return id, err == nil && id > 0
@@ -251,12 +264,7 @@ func (s *server) askSubmit(c *gin.Context) {
 }
 
 func (s *server) answerSubmit(c *gin.Context) {
-	id, ok := paramID(c)
-	if !ok {
-		s.errorPage(c, http.StatusNotFound, "error.not_found")
-		return
-	}
-	form, ok := s.postForm(c)
+	id, form, ok := s.idAndForm(c)
 	if !ok {
 		return
 	}
@@ -273,12 +281,7 @@ func (s *server) answerSubmit(c *gin.Context) {
 }
 
 func (s *server) acceptSubmit(c *gin.Context) {
-	id, ok := paramID(c)
-	if !ok {
-		s.errorPage(c, http.StatusNotFound, "error.not_found")
-		return
-	}
-	form, ok := s.postForm(c)
+	id, form, ok := s.idAndForm(c)
 	if !ok {
 		return
 	}
