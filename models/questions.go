@@ -55,6 +55,19 @@ type AskInput struct {
 	CreatedAt  time.Time
 }
 
+// postStamp returns when a new post was written (now, unless an import
+// gives its original time) and its external id (nil for web posts).
+func postStamp(createdAt time.Time, externalID string) (time.Time, *string) {
+	if createdAt.IsZero() {
+		createdAt = time.Now()
+	}
+	var ext *string
+	if externalID != "" {
+		ext = &externalID
+	}
+	return createdAt.UTC().Truncate(time.Microsecond), ext
+}
+
 // cleanText drops NUL characters: they mean nothing in text, and
 // PostgreSQL cannot store them.
 func cleanText(s string) string { return strings.ReplaceAll(s, "\x00", "") }
@@ -133,14 +146,7 @@ func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	if !in.CreatedAt.IsZero() {
-		now = in.CreatedAt.UTC().Truncate(time.Microsecond)
-	}
-	var ext *string
-	if in.ExternalID != "" {
-		ext = &in.ExternalID
-	}
+	now, ext := postStamp(in.CreatedAt, in.ExternalID)
 	q := &Question{BoardID: b.ID, AuthorID: author.ID, Title: title, ExternalID: ext,
 		CreatedAt: now, UpdatedAt: now, LastActivityAt: now}
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -264,14 +270,7 @@ func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	if !in.CreatedAt.IsZero() {
-		now = in.CreatedAt.UTC().Truncate(time.Microsecond)
-	}
-	var ext *string
-	if in.ExternalID != "" {
-		ext = &in.ExternalID
-	}
+	now, ext := postStamp(in.CreatedAt, in.ExternalID)
 	var p *Post
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q, b, err := loadQuestionForWrite(tx, author, questionID)
