@@ -109,6 +109,14 @@ func (s *server) routes() *gin.Engine {
 	r.POST("/badges/:slug/grant", s.requireRole(models.RoleAdmin), s.badgeGrant)
 	// -- leaderboard routes --
 	r.GET("/leaderboard", s.leaderboardPage)
+	// -- notifications (handlers_notifications.go) --
+	s.notificationRoutes(auth)
+	// -- expert program: program page, applications, admin queue, verification (handlers_experts.go) --
+	s.expertRoutes(r, auth)
+	// -- routing of unanswered questions and the expert dashboard (handlers_dashboard.go) --
+	s.dashboardRoutes(r, auth)
+	// -- recognition: manual badges, contributor exports, employee volunteers (handlers_recognition.go) --
+	s.recognitionRoutes(r, auth)
 
 	admin := r.Group("/admin", s.requireRole(models.RoleAdmin))
 	admin.GET("/boards", s.adminBoards)

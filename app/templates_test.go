@@ -116,7 +116,20 @@ func fieldErr(field, msg string, args map[string]any) *models.ValidationError {
 }
 
 // templateCases renders every page in each of its states.
+// moreTemplateCases are the cases of pages that live with their feature's
+// tests: each feature's test file appends its function in an init.
+var moreTemplateCases []func() []templateCase
+
+// templateCases lists every page in each state its handlers use.
 func templateCases() []templateCase {
+	out := coreTemplateCases()
+	for _, f := range moreTemplateCases {
+		out = append(out, f()...)
+	}
+	return out
+}
+
+func coreTemplateCases() []templateCase {
 	now := time.Now()
 	asker, employee, expert, moderator, admin := sampleUsers()
 	boards := sampleBoards()

@@ -257,6 +257,24 @@ type Author struct {
 	RolesCSV string
 	// AuthorRankName is set by loaders that select rankNameColumn.
 	AuthorRankName string
+	// AuthorExpertTier is set by loaders that select expertTierColumn.
+	AuthorExpertTier string
+	// ExpertBoardsCSV and UnreadCount are set by UserBySession.
+	ExpertBoardsCSV string
+	UnreadCount     int64
+}
+
+// expertTierColumn selects the tier name of an active expert, so a post's
+// author and their label load in one statement.
+const expertTierColumn = "(SELECT et.name FROM experts ex JOIN expert_tiers et ON et.id = ex.tier_id WHERE ex.user_id = users.id AND ex.status = 'active') AS author_expert_tier"
+
+// expertBoardsAggregate lists the boards of an active expert as "1,2,3".
+func expertBoardsAggregate(db *gorm.DB) string {
+	agg := "group_concat(eb.board_id, ',')"
+	if DialectOf(db) == Postgres {
+		agg = "string_agg(eb.board_id::text, ',')"
+	}
+	return "SELECT " + agg + " FROM expert_boards eb JOIN experts ex ON ex.user_id = eb.user_id AND ex.status = 'active' WHERE eb.user_id = users.id"
 }
 
 // rankNameColumn selects the name of the rank a user's points reach, so
@@ -278,9 +296,18 @@ func rolesAggregate(db *gorm.DB) string {
 func (a *Author) user() *User {
 	u := a.User
 	u.RankName = a.AuthorRankName
+	u.ExpertTier = a.AuthorExpertTier
+	u.Unread = a.UnreadCount
 	if a.RolesCSV != "" {
 		for _, r := range strings.Split(a.RolesCSV, ",") {
 			u.Roles = append(u.Roles, Role(r))
+		}
+	}
+	if a.ExpertBoardsCSV != "" {
+		for _, s := range strings.Split(a.ExpertBoardsCSV, ",") {
+			if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+				u.ExpertBoardIDs = append(u.ExpertBoardIDs, id)
+			}
 		}
 	}
 	return &u
@@ -294,7 +321,7 @@ func usersWithRoles(ctx context.Context, db *gorm.DB, ids []int64) (map[int64]*U
 	}
 	var rows []Author
 	err := db.WithContext(ctx).Table("users").
-		Select("users.*, ("+rolesAggregate(db)+") AS roles_csv, "+rankNameColumn).
+		Select("users.*, ("+rolesAggregate(db)+") AS roles_csv, "+rankNameColumn+", "+expertTierColumn).
 		Where("id IN ?", ids).Scan(&rows).Error
 	if err != nil {
 		return nil, err
@@ -313,6 +340,8 @@ type PostView struct {
 	Accepted bool
 	// KudosGiven is whether the viewer has a live kudos on the post.
 	KudosGiven bool
+	// Verifier is who verified the answer, if anyone.
+	Verifier *User
 }
 
 // QuestionView is everything the question page shows.
@@ -362,9 +391,11 @@ func LoadQuestion(ctx context.Context, db *gorm.DB, viewer *User, id int64) (*Qu
 	seen := map[int64]bool{}
 	var authorIDs []int64
 	for _, p := range posts {
-		if !seen[p.AuthorID] {
-			seen[p.AuthorID] = true
-			authorIDs = append(authorIDs, p.AuthorID)
+		for _, id := range []*int64{&p.AuthorID, p.VerifiedBy} {
+			if id != nil && !seen[*id] {
+				seen[*id] = true
+				authorIDs = append(authorIDs, *id)
+			}
 		}
 	}
 	authors, err := usersWithRoles(ctx, db, authorIDs)
@@ -381,6 +412,9 @@ func LoadQuestion(ctx context.Context, db *gorm.DB, viewer *User, id int64) (*Qu
 	}
 	for _, p := range posts {
 		pv := PostView{Post: p, Author: authors[p.AuthorID], KudosGiven: given[p.ID]}
+		if p.VerifiedBy != nil {
+			pv.Verifier = authors[*p.VerifiedBy]
+		}
 		if p.Kind == KindQuestion {
 			v.Body = pv
 			continue

@@ -251,7 +251,10 @@ func loadQuestionForWrite(tx *gorm.DB, u *User, questionID int64) (*Question, *B
 
 // AnswerInput is a new answer; ExternalID and CreatedAt are for imports.
 type AnswerInput struct {
-	Body       string
+	Body string
+	// Official marks the answer as the company's; only employees with the
+	// official permission may.
+	Official   bool
 	ExternalID string
 	CreatedAt  time.Time
 }
@@ -260,6 +263,9 @@ type AnswerInput struct {
 func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in AnswerInput) (*Post, error) {
 	if author.Suspended(time.Now()) {
 		return nil, ErrSuspended
+	}
+	if in.Official && !author.CanSpeakOfficially() {
+		return nil, ErrForbidden
 	}
 	v := &ValidationError{}
 	body := validateBody(v, in.Body, AnswerMin)
@@ -278,7 +284,7 @@ func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in
 			return err
 		}
 		p = &Post{QuestionID: q.ID, AuthorID: author.ID, Kind: KindAnswer, BodyMD: body, BodyHTML: html,
-			ExternalID: ext, CreatedAt: now, UpdatedAt: now}
+			ExternalID: ext, CreatedAt: now, UpdatedAt: now, Official: in.Official}
 		if err := tx.Create(p).Error; err != nil {
 			return fmt.Errorf("create answer: %w", err)
 		}
@@ -289,6 +295,11 @@ func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in
 			return err
 		}
 		if err := indexPost(tx, p.ID, "", body); err != nil {
+			return err
+		}
+		// The question has its answer: experts it was routed to are free.
+		if err := tx.Model(&QuestionRoute{}).Where("question_id = ? AND closed_at IS NULL", q.ID).
+			Updates(map[string]any{"closed_at": now, "close_reason": RouteClosedAnswered}).Error; err != nil {
 			return err
 		}
 		if err := awardPost(tx, p, ReasonAnswerPosted, b.ID); err != nil {
@@ -549,6 +560,9 @@ func reversePostPoints(tx *gorm.DB, q *Question, p *Post, actorID *int64) error 
 		return err
 	}
 	if err := reversePostKudos(tx, p.ID, actorID); err != nil {
+		return err
+	}
+	if err := reverseLivePrefix(tx, verifyKeyPrefix(p.ID), ReasonPostDeleted, actorID); err != nil {
 		return err
 	}
 	if q.AcceptedAnswerID != nil && *q.AcceptedAnswerID == p.ID {

@@ -15,10 +15,13 @@ const (
 	RoleModerator Role = "moderator"
 	RoleProduct   Role = "product"
 	RoleAdmin     Role = "admin"
+	// RoleOfficial is a permission more than a role: an employee holding
+	// it may post answers marked as the company's official answer.
+	RoleOfficial Role = "official"
 )
 
 // AllRoles lists every role that can be granted, in display order.
-var AllRoles = []Role{RoleExpert, RoleEmployee, RoleModerator, RoleProduct, RoleAdmin}
+var AllRoles = []Role{RoleExpert, RoleEmployee, RoleOfficial, RoleModerator, RoleProduct, RoleAdmin}
 
 // User is a forum account.
 type User struct {
@@ -43,6 +46,14 @@ type User struct {
 	// the loaders that show authors (users.points and rank_id are caches of
 	// the points ledger, written only by models/points.go).
 	RankName string `gorm:"-"`
+	// ExpertTier is the name of the tier of an active expert ("" for
+	// others), filled by the same loaders, for the label on their posts.
+	ExpertTier string `gorm:"-"`
+	// ExpertBoardIDs are the boards an active expert answers in, and
+	// Unread the count of unread notifications: filled for the signed-in
+	// user by UserBySession.
+	ExpertBoardIDs []int64 `gorm:"-"`
+	Unread         int64   `gorm:"-"`
 }
 
 // Suspended reports whether u is suspended at now.
@@ -69,6 +80,30 @@ func (u *User) HasRole(r Role) bool {
 // IsStaff reports whether u speaks for the company or runs the community.
 func (u *User) IsStaff() bool {
 	return u.HasRole(RoleEmployee) || u.HasRole(RoleModerator) || u.HasRole(RoleAdmin)
+}
+
+// CanSpeakOfficially reports whether u may mark an answer as the
+// company's official answer: employees granted the official permission.
+func (u *User) CanSpeakOfficially() bool {
+	return u.HasRole(RoleEmployee) && u.HasRole(RoleOfficial)
+}
+
+// CanVerifyIn reports whether u may mark answers on board boardID as
+// verified: employees anywhere they can read, experts in their boards.
+// The board's visibility is checked by the caller (VerifyAnswer).
+func (u *User) CanVerifyIn(boardID int64) bool {
+	if u.HasRole(RoleEmployee) {
+		return true
+	}
+	if !u.HasRole(RoleExpert) {
+		return false
+	}
+	for _, id := range u.ExpertBoardIDs {
+		if id == boardID {
+			return true
+		}
+	}
+	return false
 }
 
 // CanModerate reports whether u may act on other people's posts.
@@ -148,8 +183,11 @@ type Board struct {
 	Visibility    Visibility
 	Position      int
 	QuestionCount int
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// FirstResponseMinutes is how soon a question should get its first
+	// answer; unanswered past it, the question is routed to experts.
+	FirstResponseMinutes int
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 // Question is a topic: its title, board and state. Its body is the post of
@@ -192,6 +230,11 @@ type Post struct {
 	UpdatedAt     time.Time
 	EditedAt      *time.Time
 	DeletedAt     *time.Time
+	// VerifiedBy is the expert or employee who verified an answer.
+	VerifiedBy *int64
+	VerifiedAt *time.Time
+	// Official marks an employee's answer as the company's.
+	Official bool
 }
 
 // PostRevision keeps what a post said before an edit.

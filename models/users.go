@@ -192,7 +192,8 @@ func UserBySession(ctx context.Context, db *gorm.DB, token string) (*User, error
 	}
 	var rows []Author
 	err := db.WithContext(ctx).Table("sessions s").
-		Select("users.*, ("+rolesAggregate(db)+") AS roles_csv").
+		Select("users.*, ("+rolesAggregate(db)+") AS roles_csv, "+expertTierColumn+", ("+expertBoardsAggregate(db)+") AS expert_boards_csv, "+
+			"(SELECT COUNT(*) FROM notifications n WHERE n.user_id = users.id AND n.read_at IS NULL) AS unread_count").
 		Joins("JOIN users ON users.id = s.user_id").
 		Where("s.token_hash = ? AND s.expires_at > ?", hashToken(token), time.Now().UTC()).
 		Where("users.suspended_until IS NULL OR users.suspended_until <= ?", time.Now().UTC()).
