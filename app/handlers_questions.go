@@ -268,7 +268,7 @@ func (s *server) answerSubmit(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p, err := models.Answer(c.Request.Context(), s.db, currentUser(c), id, models.AnswerInput{Body: form.Get("body")})
+	p, err := models.Answer(c.Request.Context(), s.db, currentUser(c), id, models.AnswerInput{Body: form.Get("body"), Official: form.Get("official") == "1"})
 	if v, ok := validationErr(err); ok {
 		s.showQuestion(c, http.StatusUnprocessableEntity, v, form)
 		return

@@ -260,6 +260,15 @@ func dynamicIDs() map[string]string {
 	for _, r := range models.AllRoles {
 		out[fmt.Sprintf("role.%s", r)] = "templates/pages/devsignin.html (role.%s)"
 	}
+	for _, st := range []string{models.AppPending, models.AppApproved, models.AppDeclined, models.AppWithdrawn} {
+		out["experts.status."+st] = "templates/pages/experts.html (experts.status.%s)"
+	}
+	for _, st := range []string{models.ExpertActive, models.ExpertPaused, models.ExpertRemoved} {
+		out["experts.member_status."+st] = "templates/pages/admin_expert_members.html (experts.member_status.%s)"
+	}
+	for _, why := range []string{"signin", "suspended", "already", "paused", "pending", "rank"} {
+		out["experts.why."+why] = "models.ApplyEligibility (experts.why.%s)"
+	}
 	for _, k := range []models.ListKind{models.ListLatest, models.ListUnanswered, models.ListSolved} {
 		out["list."+string(k)] = "app/handlers_questions.go (list.%s)"
 	}
@@ -376,7 +385,9 @@ func TestLocalizerRealCatalogues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []any{"Count", 2, "Name", "Asha", "Max", 80, "Min", 10, "Tag", "wi fi", "Query", "E-301", "ID", "abc123"}
+	args := []any{"Count", 2, "Name", "Asha", "Max", 80, "Min", 10, "Tag", "wi fi", "Query", "E-301", "ID", "abc123",
+		"Title", "Printer shows E-301", "Actor", "Emil", "Detail", "Champion", "Tier", "Expert", "Rank", "Helper",
+		"Suspensions", 1, "Cases", 0}
 	for _, l := range Locales {
 		loc := newLocalizer(b, l.Code, nil)
 		for id := range readCatalogue(t, l.Code) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,15 +32,25 @@ var templateFuncs = template.FuncMap{
 	"pathEscape": url.PathEscape,
 	"roleOf":     func(u *models.User, r string) bool { return u.HasRole(models.Role(r)) },
 	"postCtx":    newPostCtx,
+	"fields":     func(names ...string) []string { return names },
+	"record":     func(p *Page, r models.MemberRecord) recordCtx { return recordCtx{P: p, R: r} },
+}
+
+// recordCtx is what the "member_record" partial receives.
+type recordCtx struct {
+	P *Page
+	R models.MemberRecord
 }
 
 // postCtx is what the "post" partial receives: the page, one post and what
 // the reader may do with it.
 type postCtx struct {
-	Page      *Page
-	Post      *models.PostView
-	CanEdit   bool
-	CanAccept bool
+	Page        *Page
+	Post        *models.PostView
+	CanEdit     bool
+	CanAccept   bool
+	CanVerify   bool
+	CanUnverify bool
 }
 
 func newPostCtx(p *Page, v any) postCtx {
@@ -55,6 +66,11 @@ func newPostCtx(p *Page, v any) postCtx {
 		c.CanEdit = models.CanEdit(p.User, &pv.Post)
 		if d, ok := p.Data.(*questionData); ok {
 			c.CanAccept = d.CanAccept
+			// The buttons follow models.VerifyAnswer's rule; the model
+			// decides again on submit.
+			isAnswer := pv.Kind == models.KindAnswer && p.User != nil && pv.Author != nil
+			c.CanVerify = isAnswer && pv.VerifiedBy == nil && pv.Author.ID != p.User.ID && p.User.CanVerifyIn(d.Q.BoardID)
+			c.CanUnverify = isAnswer && pv.VerifiedBy != nil && (*pv.VerifiedBy == p.User.ID || p.User.CanModerate())
 		}
 	}
 	return c
@@ -163,6 +179,21 @@ func (p *Page) FormValue(name string) string {
 		return ""
 	}
 	return p.Form.Get(name)
+}
+
+// FormHas reports whether the submitted form holds id among the values of
+// a repeated field (checkboxes, multiple selects).
+func (p *Page) FormHas(name string, id int64) bool {
+	if p.Form == nil {
+		return false
+	}
+	want := strconv.FormatInt(id, 10)
+	for _, v := range p.Form[name] {
+		if v == want {
+			return true
+		}
+	}
+	return false
 }
 
 // render executes a page template into the response. Rendering into a

@@ -35,6 +35,14 @@ func routeParam(f *qaFixture, boardID, userID int64, route, param string) (strin
 		return "5", true // Guru, a seeded rank that may be deleted
 	case param == "slug" && strings.HasPrefix(route, "/badges/"):
 		return "summit-guest", true
+	case param == "id" && strings.HasPrefix(route, "/experts/applications/"):
+		return "2", true // the admin's own, filed by POST /experts/apply after seedExpertApplication's
+	case param == "id" && strings.HasPrefix(route, "/admin/experts/applications/"):
+		return "1", true // seedExpertApplication's
+	case param == "id" && strings.HasPrefix(route, "/admin/experts/members/"):
+		return fmt.Sprint(userID), true // the applicant of seedExpertApplication, approved before
+	case param == "id" && strings.HasPrefix(route, "/admin/experts/tiers/"):
+		return "1", true // the seeded Expert tier
 	}
 	return "", false
 }
@@ -66,6 +74,21 @@ func validForms(f *qaFixture) map[string]url.Values {
 		"/admin/points/ranks/:id":        {"name": {"Guru"}, "threshold": {"5000"}},
 		"/admin/points/ranks/:id/delete": {},
 		"/badges/:slug/grant":            {"handle": {"asha"}, "reason": {"Summit 2026 guest"}},
+		// The expert program. Printers is the fixture's first board (id 1).
+		"/experts/apply":                     {"statement": {"I answer printer questions every day."}, "board": {"1"}, "accept": {"1"}},
+		"/experts/applications/:id/accept":   {},
+		"/experts/applications/:id/withdraw": {},
+		"/experts/nominate":                  {"handle": {"omar"}, "statement": {"Omar helps every weekend."}, "board": {"1"}},
+		"/posts/:id/verify":                  {},
+		"/posts/:id/unverify":                {},
+		"/admin/experts/applications/:id":    {"action": {"approve"}, "tier": {"1"}},
+		"/admin/experts/members/:id":         {"action": {"pause"}, "reason": {"Token test"}},
+		"/admin/experts/members/:id/tier":    {"tier": {"2"}},
+		"/admin/experts/members/:id/boards":  {"board": {"1"}},
+		"/admin/experts/settings":            programForm("0"),
+		"/admin/experts/tiers":               {"tier_name": {"Legend"}},
+		"/admin/experts/tiers/:id":           {"tier_name": {"Expert"}},
+		"/notifications/read":                {},
 	}
 }
 
@@ -78,6 +101,7 @@ func TestCSRFOnEveryStateChange(t *testing.T) {
 	forEachServer(t, func(t *testing.T, ts *testServer) {
 		f := newQAFixture(t, ts)
 		seedKudosCase(t, ts)
+		seedExpertApplication(t, ts)
 		var boardID int64
 		ts.App.DB.Raw("SELECT id FROM boards WHERE slug = ?", f.board).Scan(&boardID)
 		var askerID int64
@@ -137,9 +161,17 @@ func TestCSRFOnEveryStateChange(t *testing.T) {
 	})
 }
 
-// destructive orders routes that end what later requests need after the rest.
+// destructive orders routes that end what later requests need after the
+// rest, and routes that make what others need before them (an application
+// before its acceptance, an approval before the expert's settings).
 func destructive(route string) int {
-	if strings.Contains(route, "delete") || strings.HasPrefix(route, "/signout") {
+	switch route {
+	case "/experts/apply", "/admin/experts/applications/:id":
+		return -2
+	case "/experts/applications/:id/accept", "/admin/experts/members/:id/tier", "/admin/experts/members/:id/boards":
+		return -1
+	}
+	if strings.Contains(route, "delete") || strings.HasPrefix(route, "/signout") || strings.HasSuffix(route, "/withdraw") {
 		return 1
 	}
 	return 0

@@ -68,6 +68,8 @@ func (s *server) routes() *gin.Engine {
 	r.GET("/boards", s.boardsPage)
 	r.GET("/b/:slug", s.boardPage)
 	r.GET("/tags/:name", s.tagPage)
+	r.GET("/b/:slug/feed.atom", s.boardFeed)
+	r.GET("/tags/:name/feed.atom", s.tagFeed)
 	r.GET("/search", s.searchPage)
 	r.GET("/q/:id", s.questionPage)
 	r.GET("/posts/:id/revisions", s.revisionsPage)

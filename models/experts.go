@@ -90,8 +90,11 @@ type ExpertApplication struct {
 	TierID       *int64
 	DecidedBy    *int64
 	DecisionNote string
-	CreatedAt    time.Time
-	DecidedAt    *time.Time
+	// GuidelinesAcceptedAt is when the person accepted the guidelines; a
+	// nomination waits for it before it can be approved.
+	GuidelinesAcceptedAt *time.Time
+	CreatedAt            time.Time
+	DecidedAt            *time.Time
 }
 
 // ExpertApplicationBoard is a board an applicant says they know.
@@ -337,6 +340,9 @@ func ApplyEligibility(ctx context.Context, db *gorm.DB, u *User, p *Program) (*E
 type ApplyInput struct {
 	Statement string
 	BoardIDs  []int64
+	// AcceptGuidelines must be true for one's own application; a nominee
+	// accepts later (AcceptNomination).
+	AcceptGuidelines bool
 }
 
 // validateApply checks in against the boards applicant may see.
@@ -396,6 +402,19 @@ func ApplyForExpert(ctx context.Context, db *gorm.DB, u *User, in ApplyInput) (*
 	default:
 		return nil, ErrAlreadyExpert
 	}
+	if !in.AcceptGuidelines {
+		v := &ValidationError{}
+		v.Add("accept", "experts.error.accept_guidelines", nil)
+		// Report the other fields too, so one round trip fixes all.
+		if _, _, err := validateApply(db.WithContext(ctx), u, in); err != nil {
+			if ve, ok := err.(*ValidationError); ok {
+				v.Fields = append(v.Fields, ve.Fields...)
+			} else {
+				return nil, err
+			}
+		}
+		return nil, v
+	}
 	return fileApplication(ctx, db, u, nil, in)
 }
 
@@ -436,8 +455,11 @@ func fileApplication(ctx context.Context, db *gorm.DB, applicant *User, nominato
 		if n > 0 {
 			return ErrApplicationPending
 		}
-		app = &ExpertApplication{UserID: applicant.ID, NominatedBy: nominator, Statement: st, Status: AppPending,
-			CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		app = &ExpertApplication{UserID: applicant.ID, NominatedBy: nominator, Statement: st, Status: AppPending, CreatedAt: now}
+		if nominator == nil {
+			app.GuidelinesAcceptedAt = &now
+		}
 		if err := tx.Create(app).Error; err != nil {
 			if isUniqueViolation(err) {
 				// A double click raced the check: the pending index decides.
@@ -473,6 +495,27 @@ func actorOr(id *int64, fallback int64) *int64 {
 	return &fallback
 }
 
+// AcceptNomination records that the nominee accepted the guidelines, so
+// their nomination can be approved.
+func AcceptNomination(ctx context.Context, db *gorm.DB, u *User, id int64) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var app ExpertApplication
+		if err := tx.Where("id = ? AND user_id = ? AND status = ?", id, u.ID, AppPending).Take(&app).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		if app.GuidelinesAcceptedAt != nil {
+			return nil // accepted already (a double click, or one's own application)
+		}
+		if err := tx.Model(&ExpertApplication{}).Where("id = ? AND guidelines_accepted_at IS NULL", id).
+			Update("guidelines_accepted_at", time.Now().UTC().Truncate(time.Microsecond)).Error; err != nil {
+			return err
+		}
+		return Audit(tx, &u.ID, "experts.accept_guidelines", &u.ID, fmt.Sprintf("application #%d", id))
+	})
+}
+
 // WithdrawApplication lets an applicant take back their pending application.
 func WithdrawApplication(ctx context.Context, db *gorm.DB, u *User, id int64) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -495,8 +538,13 @@ type DecisionInput struct {
 	Note    string
 }
 
-// ErrNotPending is deciding an application that was already decided.
-var ErrNotPending = fmt.Errorf("application is not pending: %w", ErrConflict)
+// ErrNotPending is deciding an application that was already decided;
+// ErrGuidelinesNotAccepted approving a nomination whose nominee has not
+// accepted the guidelines yet.
+var (
+	ErrNotPending            = fmt.Errorf("application is not pending: %w", ErrConflict)
+	ErrGuidelinesNotAccepted = fmt.Errorf("guidelines not accepted yet: %w", ErrConflict)
+)
 
 // DecideApplication approves or declines a pending application, as an
 // admin. Approval puts the person in the program (active, in the chosen
@@ -518,6 +566,9 @@ func DecideApplication(ctx context.Context, db *gorm.DB, admin *User, id int64, 
 		}
 		if app.Status != AppPending {
 			return ErrNotPending
+		}
+		if in.Approve && app.GuidelinesAcceptedAt == nil {
+			return ErrGuidelinesNotAccepted
 		}
 		var tier ExpertTier
 		if in.Approve {

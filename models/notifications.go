@@ -151,3 +151,44 @@ func validateNote(v *ValidationError, field, s string, required bool, max int) s
 	}
 	return s
 }
+
+// unreadColumn selects, in the session's own statement, how many unread
+// notifications the signed-in user may see. The board rule is derived
+// from VisibleTo (for each visibility, which roles open it), so it stays
+// the one rule, with rank perks as in VisibleBoards.
+func unreadColumn() string {
+	var vis []string
+	for _, v := range Visibilities {
+		everyone, roles := rolesGranting(v)
+		switch {
+		case everyone:
+			vis = append(vis, "nb.visibility = '"+string(v)+"'")
+		case len(roles) > 0:
+			quoted := make([]string, len(roles))
+			for i, r := range roles {
+				quoted[i] = "'" + string(r) + "'"
+			}
+			vis = append(vis, "(nb.visibility = '"+string(v)+"' AND EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = users.id AND ur.role IN ("+
+				strings.Join(quoted, ", ")+")))")
+		}
+	}
+	vis = append(vis, "nb.id IN (SELECT rk.perk_board_id FROM ranks rk WHERE rk.perk_board_id IS NOT NULL AND rk.threshold <= users.points)")
+	return "(SELECT COUNT(*) FROM notifications n LEFT JOIN questions nq ON nq.id = n.question_id LEFT JOIN boards nb ON nb.id = nq.board_id " +
+		"WHERE n.user_id = users.id AND n.read_at IS NULL AND (n.question_id IS NULL OR (nq.deleted_at IS NULL AND (" +
+		strings.Join(vis, " OR ") + ")))) AS unread_count"
+}
+
+// rolesGranting reports whether every signed-in user may read boards of
+// visibility v, and otherwise which single roles let them.
+func rolesGranting(v Visibility) (bool, []Role) {
+	if CanSee(&User{ID: 1}, v) {
+		return true, nil
+	}
+	var roles []Role
+	for _, r := range AllRoles {
+		if CanSee(&User{ID: 1, Roles: []Role{r}}, v) {
+			roles = append(roles, r)
+		}
+	}
+	return false, roles
+}

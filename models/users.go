@@ -184,8 +184,13 @@ func CreateSession(ctx context.Context, db *gorm.DB, userID int64) (string, erro
 	return token, nil
 }
 
-// UserBySession returns the user of a live session token, with roles, in
-// one statement: it runs on every request.
+// unreadSQL is built once: it depends only on the visibility rule.
+var unreadSQL = unreadColumn()
+
+// UserBySession returns the user of a live session token, with roles, its
+// expert tier and boards and its unread notification count, in one
+// statement: it runs on every request.
+
 func UserBySession(ctx context.Context, db *gorm.DB, token string) (*User, error) {
 	if token == "" {
 		return nil, ErrNotFound
@@ -193,7 +198,7 @@ func UserBySession(ctx context.Context, db *gorm.DB, token string) (*User, error
 	var rows []Author
 	err := db.WithContext(ctx).Table("sessions s").
 		Select("users.*, ("+rolesAggregate(db)+") AS roles_csv, "+expertTierColumn+", ("+expertBoardsAggregate(db)+") AS expert_boards_csv, "+
-			"(SELECT COUNT(*) FROM notifications n WHERE n.user_id = users.id AND n.read_at IS NULL) AS unread_count").
+			unreadSQL).
 		Joins("JOIN users ON users.id = s.user_id").
 		Where("s.token_hash = ? AND s.expires_at > ?", hashToken(token), time.Now().UTC()).
 		Where("users.suspended_until IS NULL OR users.suspended_until <= ?", time.Now().UTC()).

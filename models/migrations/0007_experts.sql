@@ -39,6 +39,8 @@ CREATE INDEX expert_boards_board ON expert_boards (board_id);
 
 -- Applications (nominated_by NULL) and nominations by staff. status is
 -- pending, approved, declined or withdrawn; at most one pending per person.
+-- guidelines_accepted_at is when the person accepted the program's
+-- guidelines: on applying, or later for a nomination; approval needs it.
 CREATE TABLE expert_applications (
     id {{pk}},
     user_id BIGINT NOT NULL REFERENCES users(id),
@@ -48,6 +50,7 @@ CREATE TABLE expert_applications (
     tier_id BIGINT REFERENCES expert_tiers(id),
     decided_by BIGINT REFERENCES users(id),
     decision_note TEXT NOT NULL DEFAULT '',
+    guidelines_accepted_at {{ts}},
     created_at {{ts}} NOT NULL,
     decided_at {{ts}}
 );
