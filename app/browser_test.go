@@ -215,6 +215,26 @@ func TestScreenshots(t *testing.T) {
 			b.follow("submit the bad question", 422, chromedp.Click(chromedp.CSS(`form[action="/ask"] button[type=submit]`)))
 		})
 	}
+	// The expert program: the program page as an applicant, a thread with
+	// a verified and an official answer, and the admins' review queue.
+	verified := questionTitled(t, ts, "Ethernet adapter shows 'Limited connectivity'")
+	official := questionTitled(t, ts, "Mesh router firmware 2.0.7 broke port forwarding")
+	for _, v := range []viewport{{"desktop", 1280, false}, {"mobile", 360, true}} {
+		shot := func(name string, load func()) {
+			b.screenshot(dir, name+"-"+v.Name+".png", v, load)
+			if v.Mobile {
+				checkPhoneLayout(t, b, name)
+			}
+		}
+		shot("experts", func() { b.open("/experts", 200) })
+		shot("verified", func() { b.open(verified, 200) })
+		shot("official", func() { b.open(official, 200) })
+	}
+	signOutBrowser(t, b)
+	signInBrowser(t, b, "ada")
+	for _, v := range []viewport{{"desktop", 1280, false}, {"mobile", 360, true}} {
+		b.screenshot(dir, "admin-experts-"+v.Name+".png", v, func() { b.open("/admin/experts", 200) })
+	}
 	// Hindi, as a visitor who picks it in the footer's language form.
 	signOutBrowser(t, b)
 	b.open("/", 200)

@@ -125,6 +125,9 @@ func SeedDemo(ctx context.Context, db *gorm.DB) (SeedReport, error) {
 	if err := recountDemoTags(ctx, db); err != nil {
 		return rep, err
 	}
+	if err := seedDemoProgram(ctx, db, users); err != nil {
+		return rep, err
+	}
 	rep.Skipped = rep == SeedReport{}
 	return rep, nil
 }
