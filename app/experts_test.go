@@ -179,6 +179,9 @@ func TestExpertApplicationJourney(t *testing.T) {
 		}
 		mustStatus(t, f.mina.get(fmt.Sprintf("/q/%d", f.earlyQ)), http.StatusOK)
 		checkErrorPage(t, f.omar.get(fmt.Sprintf("/q/%d", f.earlyQ)), http.StatusNotFound)
+		if prof := f.omar.get("/u/mina"); !strings.Contains(prof.Body, `<span class="label expert">Champion</span>`) {
+			t.Error("the profile does not show the expert's tier")
+		}
 		prog := f.mina.get("/experts")
 		if !strings.Contains(prog.Body, "You are an expert (Champion)") {
 			t.Error("the program page does not show the member's tier")
@@ -329,6 +332,12 @@ func TestExpertNomination(t *testing.T) {
 			self := url.Values{"handle": {"emil"}, "statement": form["statement"], "board": form["board"]}
 			checkErrorPage(t, f.emil.post("/experts/nominate", self), http.StatusForbidden)
 		})
+		if !strings.Contains(f.emil.get("/u/omar").Body, `href="/experts/nominate?handle=omar"`) {
+			t.Error("staff see no nominate link on a member's profile")
+		}
+		if strings.Contains(f.mina.get("/u/omar").Body, "/experts/nominate") {
+			t.Error("a member sees the nominate link")
+		}
 		mustStatus(t, f.emil.get("/experts/nominate?handle=omar"), http.StatusOK)
 		mustStatus(t, f.emil.post("/experts/nominate", form), http.StatusSeeOther)
 		appID := f.pendingID(t, f.omarID)

@@ -48,6 +48,14 @@ func LoadProfile(ctx context.Context, db *gorm.DB, viewer *User, handle string) 
 	}
 	p := &Profile{User: u}
 	db = db.WithContext(ctx)
+	var tiers []string
+	if err := db.Table("experts ex").Joins("JOIN expert_tiers et ON et.id = ex.tier_id").
+		Where("ex.user_id = ? AND ex.status = ?", u.ID, ExpertActive).Limit(1).Pluck("et.name", &tiers).Error; err != nil {
+		return nil, fmt.Errorf("expert tier: %w", err)
+	}
+	if len(tiers) == 1 {
+		u.ExpertTier = tiers[0]
+	}
 	vis := VisibleBoards(db, viewer)
 	if err := db.Table("questions q").Joins("JOIN boards b ON b.id = q.board_id").
 		Where("q.author_id = ? AND q.deleted_at IS NULL AND b.id IN (?)", u.ID, vis).
