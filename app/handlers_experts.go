@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-redis/redis_rate/v10"
+	"gorm.io/gorm"
 
 	"github.com/crowdcare/crowdcare/models"
 )
@@ -18,8 +20,8 @@ func (s *server) expertRoutes(r *gin.Engine, auth *gin.RouterGroup) {
 	r.GET("/experts", s.programPage)
 	auth.GET("/experts/apply", s.applyForm)
 	auth.POST("/experts/apply", s.rateLimit("expert-apply", programLimit), s.applySubmit)
-	auth.POST("/experts/applications/:id/withdraw", s.applicationWithdraw)
-	auth.POST("/experts/applications/:id/accept", s.nominationAccept)
+	auth.POST("/experts/applications/:id/withdraw", s.ownApplication(models.WithdrawApplication, "/experts"))
+	auth.POST("/experts/applications/:id/accept", s.ownApplication(models.AcceptNomination, "/experts?accepted=1"))
 	staff := r.Group("/experts/nominate", s.requireStaff)
 	staff.GET("", s.nominateForm)
 	staff.POST("", s.nominateSubmit)
@@ -188,28 +190,20 @@ func (s *server) applySubmit(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/experts?applied=1")
 }
 
-func (s *server) applicationWithdraw(c *gin.Context) {
-	id, _, ok := s.idAndForm(c)
-	if !ok {
-		return
+// ownApplication runs act on the signed-in member's application :id (to
+// withdraw it, or accept the guidelines of a nomination), then goes to next.
+func (s *server) ownApplication(act func(ctx context.Context, db *gorm.DB, u *models.User, id int64) error, next string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, _, ok := s.idAndForm(c)
+		if !ok {
+			return
+		}
+		if err := act(c.Request.Context(), s.db, currentUser(c), id); err != nil {
+			s.expertErr(c, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, next)
 	}
-	if err := models.WithdrawApplication(c.Request.Context(), s.db, currentUser(c), id); err != nil {
-		s.expertErr(c, err)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/experts")
-}
-
-func (s *server) nominationAccept(c *gin.Context) {
-	id, _, ok := s.idAndForm(c)
-	if !ok {
-		return
-	}
-	if err := models.AcceptNomination(c.Request.Context(), s.db, currentUser(c), id); err != nil {
-		s.expertErr(c, err)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/experts?accepted=1")
 }
 
 func (s *server) nominateForm(c *gin.Context) {

@@ -33,7 +33,14 @@ var templateFuncs = template.FuncMap{
 	"roleOf":     func(u *models.User, r string) bool { return u.HasRole(models.Role(r)) },
 	"postCtx":    newPostCtx,
 	"fields":     func(names ...string) []string { return names },
+	"guidelines": func(p *Page, prog *models.Program) guidelinesCtx { return guidelinesCtx{P: p, Program: prog} },
 	"record":     func(p *Page, r models.MemberRecord) recordCtx { return recordCtx{P: p, R: r} },
+}
+
+// guidelinesCtx is what the "expert_guidelines" partial receives.
+type guidelinesCtx struct {
+	P       *Page
+	Program *models.Program
 }
 
 // recordCtx is what the "member_record" partial receives.

@@ -149,10 +149,8 @@ func attachApplications(db *gorm.DB, apps []ExpertApplication) ([]ApplicationVie
 		if a.DecidedBy != nil && users[*a.DecidedBy] != nil {
 			v.DeciderName = users[*a.DecidedBy].Name()
 		}
-		for _, t := range tiers {
-			if a.TierID != nil && t.ID == *a.TierID {
-				v.TierName = t.Name
-			}
+		if a.TierID != nil {
+			v.TierName = tierName(tiers, *a.TierID)
 		}
 		for _, b := range boards {
 			if b.ApplicationID == a.ID {
@@ -165,6 +163,16 @@ func attachApplications(db *gorm.DB, apps []ExpertApplication) ([]ApplicationVie
 		out[i] = v
 	}
 	return out, nil
+}
+
+// tierName is the name of tier id among tiers, "" when it is gone.
+func tierName(tiers []ExpertTier, id int64) string {
+	for _, t := range tiers {
+		if t.ID == id {
+			return t.Name
+		}
+	}
+	return ""
 }
 
 // ValidApplicationStatus reports whether s is an application status.
@@ -294,12 +302,7 @@ func ExpertMembers(ctx context.Context, db *gorm.DB, status string) ([]ExpertVie
 	}
 	out := make([]ExpertView, len(es))
 	for i, e := range es {
-		v := ExpertView{Expert: e, User: users[e.UserID], Record: *recs[e.UserID]}
-		for _, t := range tiers {
-			if t.ID == e.TierID {
-				v.TierName = t.Name
-			}
-		}
+		v := ExpertView{Expert: e, User: users[e.UserID], Record: *recs[e.UserID], TierName: tierName(tiers, e.TierID)}
 		for _, b := range boards {
 			if b.UserID == e.UserID {
 				v.Boards = append(v.Boards, b.Board)
