@@ -273,6 +273,9 @@ func TestTimeLimitedBadgeGrant(t *testing.T) {
 		if n := badgeTestCount(t, ts, "SELECT COUNT(*) FROM notifications"); n != 1 {
 			t.Errorf("%d notifications in all after granting twice", n)
 		}
+		if r := f.asker.get("/notifications"); !strings.Contains(r.Body, "You were awarded the badge “Summit guest”.") {
+			t.Errorf("the notifications page does not tell asha of the badge\n%.3000s", r.Body)
+		}
 		if n := badgeTestCount(t, ts, "SELECT COUNT(*) FROM audit_log WHERE action = 'badge.grant' AND detail = ?", "summit-guest until "+last+": Summit 2026 guest"); n != 1 {
 			t.Errorf("%d audit entries naming the last day", n)
 		}
