@@ -84,6 +84,8 @@ func TestBadgePagesAndManualGrant(t *testing.T) {
 		if r.Location != "/badges/summit-guest?held=asha" {
 			t.Errorf("second grant redirects to %q", r.Location)
 		}
+		// Only this badge's awards: the worker may be awarding automatic
+		// badges for the fixture's answers meanwhile.
 		if n := badgeTestCount(t, ts, "SELECT COUNT(*) FROM user_badges ub JOIN badges b ON b.id = ub.badge_id WHERE b.slug = 'summit-guest'"); n != 1 {
 			t.Errorf("%d awards after granting twice, want 1", n)
 		}

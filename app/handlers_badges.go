@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -109,6 +110,10 @@ type badgeData struct {
 	// holding the badge already.
 	Granted string
 	Held    string
+	// UntilMin and UntilMax bound the grant form's optional last day
+	// (YYYY-MM-DD, UTC), as models.BadgeUntil does.
+	UntilMin, UntilMax string
+	UntilYears         int
 }
 
 // badgePage shows one badge and its holders, newest first.
@@ -127,6 +132,10 @@ func (s *server) showBadge(c *gin.Context, status int, verr *models.ValidationEr
 		CanGrant: b.Manual() && currentUser(c).HasRole(models.RoleAdmin)}
 	if d.CanGrant {
 		d.Granted, d.Held = c.Query("granted"), c.Query("held")
+		today := time.Now().UTC()
+		d.UntilMin = today.AddDate(0, 0, 1).Format(time.DateOnly)
+		d.UntilMax = today.AddDate(models.BadgeUntilMaxYears, 0, 0).Format(time.DateOnly)
+		d.UntilYears = models.BadgeUntilMaxYears
 	}
 	if d.Holders, d.Next, err = models.BadgeHolders(ctx, s.db, b.ID, d.Before, badgeHolderPageSize); err != nil {
 		s.handleErr(c, err)
@@ -136,8 +145,9 @@ func (s *server) showBadge(c *gin.Context, status int, verr *models.ValidationEr
 }
 
 // badgeGrant gives a manual badge to the user named in the form, with the
-// admin's reason. Admins only (the route checks); a bad handle or reason
-// shows the form again with 422 and writes nothing.
+// admin's reason and, optionally, the last day it is shown (until,
+// YYYY-MM-DD). Admins only (the route checks); a bad handle, reason or
+// date shows the form again with 422 and writes nothing.
 func (s *server) badgeGrant(c *gin.Context) {
 	ctx := c.Request.Context()
 	b, err := models.BadgeBySlug(ctx, s.db, c.Param("slug"))
@@ -172,11 +182,15 @@ func (s *server) badgeGrant(c *gin.Context) {
 			return
 		}
 	}
+	// The optional last day is read with the handle, so both are reported
+	// at once; the model checks the reason and the expiry again.
+	expires := models.BadgeUntil(v, "until", form.Get("until"), time.Now())
 	if v.Err() != nil {
 		s.showBadge(c, http.StatusUnprocessableEntity, v, form)
 		return
 	}
-	granted, err := models.GrantManualBadge(ctx, s.db, currentUser(c), target.ID, b.Slug, form.Get("reason"))
+	granted, err := models.GrantManualBadge(ctx, s.db, currentUser(c), models.BadgeGrant{UserID: target.ID, Slug: b.Slug,
+		Reason: form.Get("reason"), ExpiresAt: expires})
 	if verr, bad := validationErr(err); bad {
 		s.showBadge(c, http.StatusUnprocessableEntity, verr, form)
 		return

@@ -76,6 +76,8 @@ type UserBadge struct {
 	Reason    string
 	GrantedBy *int64
 	CreatedAt time.Time
+	// ExpiresAt ends a time-limited manual grant; nil is for ever.
+	ExpiresAt *time.Time
 }
 
 // BadgeSummary is a badge with how many users hold it.
@@ -99,6 +101,7 @@ type BadgeHolder struct {
 	Reason          string
 	CreatedAt       time.Time
 	GrantedByHandle string
+	ExpiresAt       *time.Time
 }
 
 // Name is what the forum shows for the holder.
@@ -113,11 +116,13 @@ func (h *BadgeHolder) Name() string {
 const tierOrder = "CASE b.tier WHEN 'gold' THEN 0 WHEN 'silver' THEN 1 ELSE 2 END"
 
 // AllBadges lists every badge, rarest tier first, with the number of
-// distinct users holding each, in one query.
+// distinct users holding each now (expired awards are not counted), in
+// one query.
 func AllBadges(ctx context.Context, db *gorm.DB) ([]BadgeSummary, error) {
 	var out []BadgeSummary
 	err := db.WithContext(ctx).Table("badges b").
-		Select("b.*, (SELECT COUNT(DISTINCT ub.user_id) FROM user_badges ub WHERE ub.badge_id = b.id) AS holders").
+		Select("b.*, (SELECT COUNT(DISTINCT ub.user_id) FROM user_badges ub WHERE ub.badge_id = b.id AND "+liveAward+") AS holders",
+			time.Now().UTC()).
 		Order(tierOrder + ", b.id").Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list badges: %w", err)
@@ -141,19 +146,19 @@ func BadgeBySlug(ctx context.Context, db *gorm.DB, slug string) (*Badge, error) 
 	return &b, nil
 }
 
-// BadgeHolders lists the awards of a badge, newest first, one keyset page
-// after cursor before ("" for the first), and the cursor of the next page
-// ("" on the last). It walks user_badges_holders, so a deep page costs what
-// the first does.
+// BadgeHolders lists the live awards of a badge (not expired), newest
+// first, one keyset page after cursor before ("" for the first), and the
+// cursor of the next page ("" on the last). It walks user_badges_holders,
+// so a deep page costs what the first does.
 func BadgeHolders(ctx context.Context, db *gorm.DB, badgeID int64, before string, limit int) ([]BadgeHolder, string, error) {
 	if limit <= 0 || limit > 100 {
 		limit = PageSize
 	}
 	q := db.WithContext(ctx).Table("user_badges ub").
-		Select("ub.id, ub.user_id, u.handle, u.display_name, ub.reason, ub.created_at, COALESCE(g.handle, '') AS granted_by_handle").
+		Select("ub.id, ub.user_id, u.handle, u.display_name, ub.reason, ub.created_at, ub.expires_at, COALESCE(g.handle, '') AS granted_by_handle").
 		Joins("JOIN users u ON u.id = ub.user_id").
 		Joins("LEFT JOIN users g ON g.id = ub.granted_by").
-		Where("ub.badge_id = ?", badgeID)
+		Where("ub.badge_id = ? AND "+liveAward, badgeID, time.Now().UTC())
 	q, err := keysetBefore(q, "ub.created_at", "ub.id", before)
 	if err != nil {
 		return nil, "", err
@@ -171,14 +176,15 @@ func BadgeHolders(ctx context.Context, db *gorm.DB, badgeID int64, before string
 	return rows, next, nil
 }
 
-// BadgesOf lists the badges a user holds, rarest tier first, each once
-// with the number of times it was earned.
+// BadgesOf lists the badges a user holds now (expired awards are not
+// shown), rarest tier first, each once with the number of times it was
+// earned.
 func BadgesOf(ctx context.Context, db *gorm.DB, userID int64) ([]HeldBadge, error) {
 	var out []HeldBadge
 	err := db.WithContext(ctx).Table("user_badges ub").
 		Select("b.id, b.slug, b.name, b.description, b.tier, b.kind, b.rule, b.threshold, b.created_at, COUNT(*) AS times").
 		Joins("JOIN badges b ON b.id = ub.badge_id").
-		Where("ub.user_id = ?", userID).
+		Where("ub.user_id = ? AND "+liveAward, userID, time.Now().UTC()).
 		Group("b.id, b.slug, b.name, b.description, b.tier, b.kind, b.rule, b.threshold, b.created_at").
 		Order(tierOrder + ", b.id").Scan(&out).Error
 	if err != nil {
@@ -396,30 +402,56 @@ func manualBadge(tx *gorm.DB, slug string) (*Badge, error) {
 	return b, nil
 }
 
+// BadgeGrant is an admin's grant of a manual badge.
+type BadgeGrant struct {
+	UserID int64
+	Slug   string
+	Reason string
+	// ExpiresAt ends a time-limited grant (see BadgeUntil); nil is for
+	// ever.
+	ExpiresAt *time.Time
+}
+
 // GrantManualBadge gives a manual badge to a user, as an admin's decision
-// with a reason, and records it in the audit log, in one transaction. A
-// manual badge is held once: granting it again is a no-op without an entry.
-// It reports whether the badge was granted now.
-func GrantManualBadge(ctx context.Context, db *gorm.DB, admin *User, userID int64, badgeSlug, reason string) (bool, error) {
+// with a reason, and records it in the audit log and notifies the user, in
+// one transaction. A manual badge is held once: granting it while the user
+// holds it is a no-op without an entry or a notification; after a
+// time-limited grant expired it may be granted again (the expired award
+// stays). It reports whether the badge was granted now.
+func GrantManualBadge(ctx context.Context, db *gorm.DB, admin *User, g BadgeGrant) (bool, error) {
 	if !admin.HasRole(RoleAdmin) {
 		return false, ErrForbidden
 	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
 	v := &ValidationError{}
-	reason = validateBadgeReason(v, reason)
+	reason := validateBadgeReason(v, g.Reason)
+	checkBadgeExpiry(v, g.ExpiresAt, now)
 	if err := v.Err(); err != nil {
 		return false, err
 	}
+	var expires *time.Time
+	if g.ExpiresAt != nil {
+		e := g.ExpiresAt.UTC()
+		expires = &e
+	}
 	granted := false
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		b, err := manualBadge(tx, badgeSlug)
+		b, err := manualBadge(tx, g.Slug)
 		if err != nil {
 			return err
 		}
-		if _, err := UserByID(ctx, tx, userID); err != nil {
+		if _, err := UserByID(ctx, tx, g.UserID); err != nil {
 			return err
 		}
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&UserBadge{UserID: userID, BadgeID: b.ID,
-			AwardKey: AwardManual, Reason: reason, GrantedBy: &admin.ID, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)})
+		key, err := manualAwardKey(tx, g.UserID, b.ID, now)
+		if err != nil || key == "" {
+			return err
+		}
+		ub := UserBadge{UserID: g.UserID, BadgeID: b.ID, AwardKey: key, Reason: reason, GrantedBy: &admin.ID,
+			CreatedAt: now, ExpiresAt: expires}
+		// A concurrent grant may have taken the same key since we looked;
+		// the unique award key turns this one into a no-op.
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ub)
 		if res.Error != nil {
 			return fmt.Errorf("grant badge %s: %w", b.Slug, res.Error)
 		}
@@ -427,13 +459,23 @@ func GrantManualBadge(ctx context.Context, db *gorm.DB, admin *User, userID int6
 			return nil
 		}
 		granted = true
-		return Audit(tx, &admin.ID, "badge.grant", &userID, b.Slug+": "+reason)
+		detail := b.Slug + ": " + reason
+		if expires != nil {
+			detail = b.Slug + " until " + expires.Add(-time.Nanosecond).Format("2006-01-02") + ": " + reason
+		}
+		if err := Audit(tx, &admin.ID, "badge.grant", &g.UserID, detail); err != nil {
+			return err
+		}
+		_, err = Notify(tx, Notification{UserID: g.UserID, Kind: NotifyBadgeGranted, ActorID: &admin.ID, Detail: b.Name,
+			URL: "/badges/" + b.Slug, DedupKey: fmt.Sprintf("badge:%d", ub.ID)})
+		return err
 	})
 	return granted, err
 }
 
 // RevokeManualBadge takes a manual badge back from a user, with an audit
-// entry. Revoking a badge the user does not hold is a no-op without one.
+// entry. Revoking a badge the user does not hold (or whose time-limited
+// grant expired, which stays as a record) is a no-op without one.
 // Automatic badges cannot be revoked: the rules would award them again.
 func RevokeManualBadge(ctx context.Context, db *gorm.DB, admin *User, userID int64, badgeSlug, reason string) (bool, error) {
 	if !admin.HasRole(RoleAdmin) {
@@ -450,7 +492,8 @@ func RevokeManualBadge(ctx context.Context, db *gorm.DB, admin *User, userID int
 		if err != nil {
 			return err
 		}
-		res := tx.Where("user_id = ? AND badge_id = ? AND award_key = ?", userID, b.ID, AwardManual).Delete(&UserBadge{})
+		res := tx.Where("user_id = ? AND badge_id = ? AND (award_key = ? OR award_key LIKE ?) AND (expires_at IS NULL OR expires_at > ?)",
+			userID, b.ID, AwardManual, AwardManual+":%", time.Now().UTC()).Delete(&UserBadge{})
 		if res.Error != nil {
 			return fmt.Errorf("revoke badge %s: %w", b.Slug, res.Error)
 		}

@@ -374,7 +374,7 @@ func TestManualBadges(t *testing.T) {
 			{"unknown user", admin, 987654, "summit-guest", "Great year", isErr(models.ErrNotFound)},
 		}
 		for _, r := range refusals {
-			ok, err := models.GrantManualBadge(ctx, db, r.actor, r.user, r.slug, r.reason)
+			ok, err := models.GrantManualBadge(ctx, db, r.actor, models.BadgeGrant{UserID: r.user, Slug: r.slug, Reason: r.reason})
 			if ok || !r.check(err) {
 				t.Errorf("%s: granted=%v err=%v", r.name, ok, err)
 			}
@@ -382,11 +382,11 @@ func TestManualBadges(t *testing.T) {
 		if awards() != 0 || audits() != 0 {
 			t.Fatalf("refused grants wrote %d awards and %d audit entries", awards(), audits())
 		}
-		ok, err := models.GrantManualBadge(ctx, db, admin, asha.ID, "summit-guest", "  Summit 2026 guest ")
+		ok, err := models.GrantManualBadge(ctx, db, admin, models.BadgeGrant{UserID: asha.ID, Slug: "summit-guest", Reason: "  Summit 2026 guest "})
 		if !ok || err != nil {
 			t.Fatalf("grant: %v %v", ok, err)
 		}
-		ok, err = models.GrantManualBadge(ctx, db, admin, asha.ID, "summit-guest", "again")
+		ok, err = models.GrantManualBadge(ctx, db, admin, models.BadgeGrant{UserID: asha.ID, Slug: "summit-guest", Reason: "again"})
 		if ok || err != nil {
 			t.Fatalf("second grant: %v %v, want a no-op", ok, err)
 		}
@@ -430,7 +430,7 @@ func TestBadgeListsAndHolderPages(t *testing.T) {
 		for i := range 7 {
 			u := newTestUser(t, db, fmt.Sprintf("user%d", i))
 			users = append(users, u.ID)
-			if _, err := models.GrantManualBadge(ctx, db, admin, u.ID, "expert", "helps a lot"); err != nil {
+			if _, err := models.GrantManualBadge(ctx, db, admin, models.BadgeGrant{UserID: u.ID, Slug: "expert", Reason: "helps a lot"}); err != nil {
 				t.Fatal(err)
 			}
 		}
