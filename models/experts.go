@@ -669,7 +669,13 @@ func grantExpertBadge(tx *gorm.DB, admin *User, userID int64, now time.Time) err
 	} else if err != nil {
 		return err
 	}
-	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&UserBadge{UserID: userID, BadgeID: b.ID, AwardKey: AwardManual,
+	// The same key rule as an admin's grant: none while a live award
+	// exists, a new one after an earlier award expired.
+	key, err := manualAwardKey(tx, userID, b.ID, now)
+	if err != nil || key == "" {
+		return err
+	}
+	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&UserBadge{UserID: userID, BadgeID: b.ID, AwardKey: key,
 		Reason: "Joined the expert program", GrantedBy: &admin.ID, CreatedAt: now}).Error
 }
 
@@ -730,7 +736,8 @@ func ChangeExpert(ctx context.Context, db *gorm.DB, admin *User, userID int64, a
 			return err
 		}
 		if to == ExpertRemoved {
-			if err := tx.Where("user_id = ? AND award_key = ? AND badge_id IN (?)", userID, AwardManual,
+			if err := tx.Where("user_id = ? AND (award_key = ? OR award_key LIKE ?) AND (expires_at IS NULL OR expires_at > ?) AND badge_id IN (?)",
+				userID, AwardManual, AwardManual+":%", now,
 				tx.Session(&gorm.Session{NewDB: true}).Model(&Badge{}).Select("id").Where("slug = ?", expertBadgeSlug)).
 				Delete(&UserBadge{}).Error; err != nil {
 				return err
