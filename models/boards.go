@@ -24,6 +24,10 @@ type BoardInput struct {
 	Description string
 	Visibility  Visibility
 	Position    int
+	// FirstResponseMinutes is how soon a question should get its first
+	// answer, 0 to MaxFirstResponseMinutes; 0 means no target (and no
+	// routing to experts).
+	FirstResponseMinutes int
 }
 
 func (in *BoardInput) validate() error {
@@ -51,6 +55,9 @@ func (in *BoardInput) validate() error {
 	if !in.Visibility.Valid() {
 		v.Add("visibility", "error.invalid", nil)
 	}
+	if in.FirstResponseMinutes < 0 || in.FirstResponseMinutes > MaxFirstResponseMinutes {
+		v.Add("first_response_minutes", "dashboard.error.target_range", map[string]any{"Max": MaxFirstResponseMinutes})
+	}
 	return v.Err()
 }
 
@@ -59,7 +66,8 @@ func CreateBoard(ctx context.Context, db *gorm.DB, in BoardInput) (*Board, error
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	b := &Board{Slug: in.Slug, Name: in.Name, Description: in.Description, Visibility: in.Visibility, Position: in.Position}
+	b := &Board{Slug: in.Slug, Name: in.Name, Description: in.Description, Visibility: in.Visibility, Position: in.Position,
+		FirstResponseMinutes: in.FirstResponseMinutes}
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&Board{}).Where("slug = ?", in.Slug).Count(&n).Error; err != nil {
@@ -101,6 +109,7 @@ func UpdateBoard(ctx context.Context, db *gorm.DB, id int64, in BoardInput) (*Bo
 			return v
 		}
 		b.Slug, b.Name, b.Description, b.Visibility, b.Position = in.Slug, in.Name, in.Description, in.Visibility, in.Position
+		b.FirstResponseMinutes = in.FirstResponseMinutes
 		b.UpdatedAt = time.Now().UTC()
 		return tx.Save(&b).Error
 	})
