@@ -204,6 +204,9 @@ type boardForm struct {
 	Visibilites []models.Visibility
 }
 
+// MaxTarget is the longest first-response target the form accepts.
+func (boardForm) MaxTarget() int { return models.MaxFirstResponseMinutes }
+
 func (s *server) adminBoards(c *gin.Context) {
 	bs, err := models.BoardsFor(c.Request.Context(), s.db, currentUser(c))
 	if err != nil {
@@ -229,7 +232,8 @@ func (s *server) adminBoardForm(c *gin.Context) {
 		}
 		d.Board = b
 		form = url.Values{"slug": {b.Slug}, "name": {b.Name}, "description": {b.Description},
-			"visibility": {string(b.Visibility)}, "position": {strconv.Itoa(b.Position)}}
+			"visibility": {string(b.Visibility)}, "position": {strconv.Itoa(b.Position)},
+			"first_response_minutes": {strconv.Itoa(b.FirstResponseMinutes)}}
 	}
 	s.render(c, http.StatusOK, "admin_board", &Page{Title: "admin.board_edit", Data: d, Form: form})
 }
@@ -243,8 +247,18 @@ func boardInput(form url.Values, v *models.ValidationError) models.BoardInput {
 		}
 		pos = n
 	}
+	// The first-response target: empty is none; its range is the model's
+	// rule (models.MaxFirstResponseMinutes).
+	target := 0
+	if t := strings.TrimSpace(form.Get("first_response_minutes")); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil {
+			v.Add("first_response_minutes", "error.invalid", nil)
+		}
+		target = n
+	}
 	return models.BoardInput{Slug: form.Get("slug"), Name: form.Get("name"), Description: form.Get("description"),
-		Visibility: models.Visibility(form.Get("visibility")), Position: pos}
+		Visibility: models.Visibility(form.Get("visibility")), Position: pos, FirstResponseMinutes: target}
 }
 
 func (s *server) adminBoardCreate(c *gin.Context) {
