@@ -127,6 +127,11 @@ func TestExpertDashboardOverHTTP(t *testing.T) {
 			t.Error("the record does not count the routed question")
 		}
 
+		// The routing notification reads as a sentence with the title.
+		if body := expert.get("/notifications").Body; !strings.Contains(body, "A question was routed to you: “Printer drops off Wi-Fi”.") {
+			t.Errorf("the notifications page lacks the routing notification:\n%.3000s", body)
+		}
+
 		// An employee without expert boards sees every board they may read.
 		r = staffQ.get("/experts/dashboard")
 		mustStatus(t, r, http.StatusOK)
