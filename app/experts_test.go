@@ -527,7 +527,13 @@ func TestExpertPauseResumeRemove(t *testing.T) {
 			mustStatus(t, f.admin.post(path+"/boards", url.Values{"board": {"999999"}}), http.StatusUnprocessableEntity)
 		})
 		mustStatus(t, f.admin.get("/admin/experts/members"), http.StatusOK)
+		if err := ts.App.DB.Exec("INSERT INTO question_routes (question_id, expert_id, score, created_at) VALUES (?, ?, 3, CURRENT_TIMESTAMP)", f.pubQ, f.minaID).Error; err != nil {
+			t.Fatal(err)
+		}
 		mustStatus(t, f.admin.post(path, url.Values{"action": {"pause"}, "reason": {"On holiday until March"}}), http.StatusSeeOther)
+		if n := countRows(t, ts, "SELECT COUNT(*) FROM question_routes WHERE expert_id = ? AND closed_at IS NULL", f.minaID); n != 0 {
+			t.Error("a paused expert keeps open routed questions")
+		}
 		checkErrorPage(t, f.mina.get(fmt.Sprintf("/q/%d", f.earlyQ)), http.StatusNotFound)
 		if strings.Contains(f.omar.get(fmt.Sprintf("/q/%d", f.pubQ)).Body, `class="label expert"`) {
 			t.Error("a paused expert still carries the expert label")

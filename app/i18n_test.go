@@ -266,6 +266,9 @@ func dynamicIDs() map[string]string {
 	for _, st := range []string{models.ExpertActive, models.ExpertPaused, models.ExpertRemoved} {
 		out["experts.member_status."+st] = "templates/pages/admin_expert_members.html (experts.member_status.%s)"
 	}
+	for _, k := range models.NotificationKinds {
+		out["notify."+k] = "app/handlers_notifications.go (notify.%s)"
+	}
 	for _, why := range []string{"signin", "suspended", "already", "paused", "pending", "rank"} {
 		out["experts.why."+why] = "models.ApplyEligibility (experts.why.%s)"
 	}

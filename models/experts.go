@@ -735,15 +735,18 @@ func ChangeExpert(ctx context.Context, db *gorm.DB, admin *User, userID int64, a
 		} else if err := tx.Where("user_id = ? AND role = ?", userID, RoleExpert).Delete(&UserRole{}).Error; err != nil {
 			return err
 		}
+		if to != ExpertActive {
+			// A paused or removed expert is offered nothing more.
+			if err := tx.Model(&QuestionRoute{}).Where("expert_id = ? AND closed_at IS NULL", userID).
+				Updates(map[string]any{"closed_at": now, "close_reason": RouteClosedRemoved}).Error; err != nil {
+				return err
+			}
+		}
 		if to == ExpertRemoved {
 			if err := tx.Where("user_id = ? AND (award_key = ? OR award_key LIKE ?) AND (expires_at IS NULL OR expires_at > ?) AND badge_id IN (?)",
 				userID, AwardManual, AwardManual+":%", now,
 				tx.Session(&gorm.Session{NewDB: true}).Model(&Badge{}).Select("id").Where("slug = ?", expertBadgeSlug)).
 				Delete(&UserBadge{}).Error; err != nil {
-				return err
-			}
-			if err := tx.Model(&QuestionRoute{}).Where("expert_id = ? AND closed_at IS NULL", userID).
-				Updates(map[string]any{"closed_at": now, "close_reason": RouteClosedRemoved}).Error; err != nil {
 				return err
 			}
 		}
