@@ -231,6 +231,14 @@ func TestScreenshots(t *testing.T) {
 		shot("official", func() { b.open(official, 200) })
 	}
 	signOutBrowser(t, b)
+	signInBrowser(t, b, "mira")
+	for _, v := range []viewport{{"desktop", 1280, false}, {"mobile", 360, true}} {
+		b.screenshot(dir, "dashboard-"+v.Name+".png", v, func() { b.open("/experts/dashboard", 200) })
+		if v.Mobile {
+			checkPhoneLayout(t, b, "dashboard")
+		}
+	}
+	signOutBrowser(t, b)
 	signInBrowser(t, b, "ada")
 	for _, v := range []viewport{{"desktop", 1280, false}, {"mobile", 360, true}} {
 		b.screenshot(dir, "admin-experts-"+v.Name+".png", v, func() { b.open("/admin/experts", 200) })
