@@ -238,7 +238,11 @@ func (a *App) RunWorker(ctx context.Context) error {
 		LogLevel:        asynq.WarnLevel,
 		ShutdownTimeout: a.Cfg.ShutdownTimeout,
 	})
-	if err := srv.Start(jobs.NewMux(jobs.Deps{DB: a.DB, Logger: a.Logger})); err != nil {
+	mailer, err := newMailer(a.Cfg)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(jobs.NewMux(jobs.Deps{DB: a.DB, Logger: a.Logger, Mailer: mailer})); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	relay := &jobs.Relay{DB: a.DB, Client: a.client, Queue: a.Cfg.Queue, Logger: a.Logger, Interval: a.Cfg.OutboxInterval}

@@ -56,7 +56,15 @@ type Config struct {
 	EmployeeDomains []string
 	// Providers are the social sign-in providers configured, in display order.
 	Providers []ProviderConfig
+	// SMTPURL is the mail server, smtp://user:pass@host:587 or smtps://…;
+	// empty writes mails into DataDir/mail (CROWDCARE_SMTP_URL).
+	SMTPURL string
+	// MailFrom is the sender of every mail (CROWDCARE_MAIL_FROM).
+	MailFrom string
 }
+
+// MailDir is where mails are written when no SMTP server is configured.
+func (c Config) MailDir() string { return filepath.Join(c.DataDir, "mail") }
 
 // ProviderConfig is one configured sign-in provider.
 type ProviderConfig struct {
@@ -107,6 +115,8 @@ var ConfigVars = append([]ConfigVar{
 	{"CROWDCARE_OUTBOX_INTERVAL", "1s", "how often the outbox relay polls"},
 	{"CROWDCARE_ADMIN_EMAILS", "(none)", "comma-separated verified emails that become admins at sign-in"},
 	{"CROWDCARE_EMPLOYEE_DOMAINS", "(none)", "comma-separated email domains whose verified users are employees"},
+	{"CROWDCARE_SMTP_URL", "(mails written to DATA_DIR/mail)", "mail server: smtp://user:pass@host:587 (STARTTLS), smtps://…:465, ?tls=none for a local relay"},
+	{"CROWDCARE_MAIL_FROM", "Crowdcare <noreply@BASE_URL host>", "sender of every mail"},
 	{"CROWDCARE_APPLE_CLIENT_ID", "(off)", "Sign in with Apple: the Services ID"},
 	{"CROWDCARE_APPLE_TEAM_ID", "(off)", "Sign in with Apple: the team id"},
 	{"CROWDCARE_APPLE_KEY_ID", "(off)", "Sign in with Apple: the key id"},
@@ -189,6 +199,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Sprintf("CROWDCARE_EMPLOYEE_DOMAINS: %q is not a domain such as example.com", d))
 		}
 	}
+	c.SMTPURL = get("CROWDCARE_SMTP_URL", "")
 	c.Providers, errs = loadProviders(get, errs)
 	addrOK := validListenAddr(c.Addr)
 	if !addrOK {
@@ -199,6 +210,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if u, err := url.Parse(c.BaseURL); (addrOK || get("CROWDCARE_BASE_URL", "") != "") &&
 		(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		errs = append(errs, fmt.Sprintf("CROWDCARE_BASE_URL=%q: want an http:// or https:// URL", c.BaseURL))
+	}
+	host := "localhost"
+	if u, err := url.Parse(c.BaseURL); err == nil && u.Hostname() != "" && net.ParseIP(u.Hostname()) == nil {
+		host = u.Hostname() // an IP address makes no sender domain
+	}
+	c.MailFrom = get("CROWDCARE_MAIL_FROM", "Crowdcare <noreply@"+host+">")
+	if _, err := newMailer(c); err != nil {
+		errs = append(errs, err.Error())
 	}
 	if c.Env != "development" && c.Env != "production" {
 		errs = append(errs, fmt.Sprintf("CROWDCARE_ENV=%q: want development or production", c.Env))

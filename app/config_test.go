@@ -20,7 +20,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	want := Config{
 		Addr: "localhost:8080", BaseURL: "http://localhost:8080", Env: "development", DataDir: "./data",
 		Queue: "crowdcare", WorkerConcurrency: 10, DBMaxConns: 25, ShutdownTimeout: 20 * time.Second,
-		LogLevel: "info", DevLogin: "auto", OutboxInterval: time.Second,
+		LogLevel: "info", DevLogin: "auto", OutboxInterval: time.Second, MailFrom: "Crowdcare <noreply@localhost>",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults\n got %+v\nwant %+v", c, want)
@@ -127,6 +127,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad log level", map[string]string{"CROWDCARE_LOG_LEVEL": "verbose"}, "CROWDCARE_LOG_LEVEL"},
 		{"log level in capitals", map[string]string{"CROWDCARE_LOG_LEVEL": "INFO"}, "CROWDCARE_LOG_LEVEL"},
 		{"bad dev login", map[string]string{"CROWDCARE_DEV_LOGIN": "on"}, "CROWDCARE_DEV_LOGIN"},
+		{"bad mail sender", map[string]string{"CROWDCARE_MAIL_FROM": "noreply"}, "CROWDCARE_MAIL_FROM"},
+		{"bad SMTP scheme", map[string]string{"CROWDCARE_SMTP_URL": "http://mail.example.com"}, "CROWDCARE_SMTP_URL"},
+		{"bad SMTP TLS", map[string]string{"CROWDCARE_SMTP_URL": "smtp://mail.example.com?tls=sometimes"}, "CROWDCARE_SMTP_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,6 +28,8 @@ type Deps struct {
 	DB     *gorm.DB
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Mailer delivers mail (TaskMailSend); nil where no job sends any.
+	Mailer Mailer
 }
 
 func (d Deps) now() time.Time {
@@ -58,6 +60,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.HandleFunc(TaskBadgesSweep, d.handleBadgesSweep)
 	mux.HandleFunc(TaskLeaderboardRefresh, d.handleLeaderboardRefresh)
 	mux.HandleFunc(TaskKudosAudit, d.handleKudosAudit)
+	mux.HandleFunc(TaskMailSend, d.handleMailSend)
 	mux.HandleFunc(TaskExpertsRoute, d.handleExpertsRoute)
 	return mux
 }
