@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -30,6 +31,8 @@ type Deps struct {
 	Now    func() time.Time
 	// Mailer delivers mail (TaskMailSend); nil where no job sends any.
 	Mailer Mailer
+	// HTTPClient posts webhooks; nil uses a client with a 10 s timeout.
+	HTTPClient *http.Client
 }
 
 func (d Deps) now() time.Time {
@@ -61,6 +64,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.HandleFunc(TaskLeaderboardRefresh, d.handleLeaderboardRefresh)
 	mux.HandleFunc(TaskKudosAudit, d.handleKudosAudit)
 	mux.HandleFunc(TaskMailSend, d.handleMailSend)
+	mux.HandleFunc(TaskWebhookSend, d.handleWebhookSend)
 	mux.HandleFunc(TaskExpertsRoute, d.handleExpertsRoute)
 	return mux
 }
