@@ -89,6 +89,7 @@ func validForms(f *qaFixture) map[string]url.Values {
 		"/admin/experts/tiers":               {"tier_name": {"Legend"}},
 		"/admin/experts/tiers/:id":           {"tier_name": {"Expert"}},
 		"/notifications/read":                {},
+		"/product/alerts":                    {"board": {"0"}, "email": {"1"}},
 		"/admin/badges":                      {"name": {"CSRF test badge"}, "description": {"Made with a token."}, "tier": {"bronze"}},
 	}
 }

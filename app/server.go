@@ -111,6 +111,8 @@ func (s *server) routes() *gin.Engine {
 	r.POST("/badges/:slug/grant", s.requireRole(models.RoleAdmin), s.badgeGrant)
 	// -- leaderboard routes --
 	r.GET("/leaderboard", s.leaderboardPage)
+	// -- product team alert subscriptions (handlers_alerts.go) --
+	s.alertRoutes(auth)
 	// -- notifications (handlers_notifications.go) --
 	s.notificationRoutes(auth)
 	// -- expert program: program page, applications, admin queue, verification (handlers_experts.go) --
