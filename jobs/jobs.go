@@ -58,6 +58,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.HandleFunc(TaskBadgesSweep, d.handleBadgesSweep)
 	mux.HandleFunc(TaskLeaderboardRefresh, d.handleLeaderboardRefresh)
 	mux.HandleFunc(TaskKudosAudit, d.handleKudosAudit)
+	mux.HandleFunc(TaskTrendsDetect, d.handleTrendsDetect)
 	return mux
 }
 
@@ -105,6 +106,7 @@ var Schedule = []struct {
 	{"0 3 * * *", TaskBadgesSweep}, // 03:00 UTC, the quiet hour
 	{"@every 1m", TaskLeaderboardRefresh},
 	{"30 2 * * *", TaskKudosAudit}, // nightly, before the badge sweep
+	{"@every 10m", TaskTrendsDetect},
 }
 
 // RegisterSchedule adds every periodic task to s on queue.
