@@ -66,6 +66,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.HandleFunc(TaskMailSend, d.handleMailSend)
 	mux.HandleFunc(TaskWebhookSend, d.handleWebhookSend)
 	mux.HandleFunc(TaskExpertsRoute, d.handleExpertsRoute)
+	mux.HandleFunc(TaskTrendsDetect, d.handleTrendsDetect)
 	return mux
 }
 
@@ -114,6 +115,7 @@ var Schedule = []struct {
 	{"@every 1m", TaskLeaderboardRefresh},
 	{"30 2 * * *", TaskKudosAudit}, // nightly, before the badge sweep
 	{"@every 5m", TaskExpertsRoute},
+	{"@every 10m", TaskTrendsDetect},
 }
 
 // RegisterSchedule adds every periodic task to s on queue.

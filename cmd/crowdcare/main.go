@@ -49,6 +49,17 @@ Commands:
                       take a role away from a user, with an audit entry
   points rebuild      recompute every user's points and rank from the points
                       ledger and print the users whose cached values drifted
+  import FILE.jsonl   load questions and answers, one JSON object a line:
+                      {"id", "type": "question"|"answer", "board", "author",
+                      "lang", "title", "body", "tags", "topic" (an answer's
+                      question id), "created_at" (RFC 3339)}; creates users
+                      and boards as needed, keeps each post's id, skips posts
+                      already imported, reports bad lines by number
+  trends backtest --from TIME --to TIME [--step 1h]
+                      replay emerging-issue detection over history, in a
+                      transaction rolled back at the end; prints one JSON
+                      line per issue held at each step: {"at", "issue",
+                      "topics" (its questions' ids), "terms", ...}
   help                show this help
 
 Configuration comes from the environment only:
@@ -122,6 +133,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		defer a.Close()
 		return setRole(ctx, a, handle, role, on, stdout)
+	case "import":
+		return importPosts(ctx, cfg, args, stdout)
+	case "trends":
+		return trends(ctx, cfg, args, stdout)
 	case "points":
 		if len(args) != 1 || args[0] != "rebuild" {
 			return errors.New("usage: crowdcare points rebuild")
