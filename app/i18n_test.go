@@ -390,7 +390,7 @@ func TestLocalizerRealCatalogues(t *testing.T) {
 	}
 	args := []any{"Count", 2, "Name", "Asha", "Max", 80, "Min", 10, "Tag", "wi fi", "Query", "E-301", "ID", "abc123",
 		"Title", "Printer shows E-301", "Actor", "Emil", "Detail", "Champion", "Tier", "Expert", "Rank", "Helper",
-		"Suspensions", 1, "Cases", 0}
+		"Suspensions", 1, "Cases", 0, "Hours", 5, "Questions", 14, "Askers", 13}
 	for _, l := range Locales {
 		loc := newLocalizer(b, l.Code, nil)
 		for id := range readCatalogue(t, l.Code) {

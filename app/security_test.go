@@ -41,6 +41,8 @@ func routeParam(f *qaFixture, boardID, userID int64, route, param string) (strin
 		return "1", true // seedExpertApplication's
 	case param == "id" && strings.HasPrefix(route, "/admin/experts/members/"):
 		return fmt.Sprint(userID), true // the applicant of seedExpertApplication, approved before
+	case param == "id" && strings.HasPrefix(route, "/product/issues/"):
+		return "1", true // seedEmergingIssue's
 	case param == "id" && strings.HasPrefix(route, "/admin/experts/tiers/"):
 		return "1", true // the seeded Expert tier
 	}
@@ -89,6 +91,7 @@ func validForms(f *qaFixture) map[string]url.Values {
 		"/admin/experts/tiers":               {"tier_name": {"Legend"}},
 		"/admin/experts/tiers/:id":           {"tier_name": {"Expert"}},
 		"/notifications/read":                {},
+		"/product/issues/:id":                {"status": {"acknowledged"}, "notes": {"Looking"}},
 		"/product/alerts":                    {"board": {"0"}, "email": {"1"}},
 		"/admin/badges":                      {"name": {"CSRF test badge"}, "description": {"Made with a token."}, "tier": {"bronze"}},
 	}
@@ -104,6 +107,7 @@ func TestCSRFOnEveryStateChange(t *testing.T) {
 		f := newQAFixture(t, ts)
 		seedKudosCase(t, ts)
 		seedExpertApplication(t, ts)
+		seedEmergingIssue(t, ts, f.board)
 		var boardID int64
 		ts.App.DB.Raw("SELECT id FROM boards WHERE slug = ?", f.board).Scan(&boardID)
 		var askerID int64

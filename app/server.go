@@ -111,8 +111,9 @@ func (s *server) routes() *gin.Engine {
 	r.POST("/badges/:slug/grant", s.requireRole(models.RoleAdmin), s.badgeGrant)
 	// -- leaderboard routes --
 	r.GET("/leaderboard", s.leaderboardPage)
-	// -- product team alert subscriptions (handlers_alerts.go) --
+	// -- product team alert subscriptions and emerging issues (handlers_alerts.go, handlers_issues.go) --
 	s.alertRoutes(auth)
+	s.issueRoutes(auth)
 	// -- notifications (handlers_notifications.go) --
 	s.notificationRoutes(auth)
 	// -- expert program: program page, applications, admin queue, verification (handlers_experts.go) --

@@ -33,6 +33,8 @@ type Deps struct {
 	Mailer Mailer
 	// HTTPClient posts webhooks; nil uses a client with a 10 s timeout.
 	HTTPClient *http.Client
+	// BaseURL is the forum's public URL, for links in mails and webhooks.
+	BaseURL string
 }
 
 func (d Deps) now() time.Time {
@@ -65,6 +67,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.HandleFunc(TaskKudosAudit, d.handleKudosAudit)
 	mux.HandleFunc(TaskMailSend, d.handleMailSend)
 	mux.HandleFunc(TaskWebhookSend, d.handleWebhookSend)
+	mux.HandleFunc(models.TaskIssueAlert, d.handleIssueAlert)
 	mux.HandleFunc(TaskExpertsRoute, d.handleExpertsRoute)
 	mux.HandleFunc(TaskTrendsDetect, d.handleTrendsDetect)
 	return mux

@@ -58,6 +58,13 @@ func (d *detector) createIssue(tx *gorm.DB, board int64, is *issueState, until t
 		return fmt.Errorf("create emerging issue: %w", err)
 	}
 	is.id = row.ID
+	if d.scope == ScopeLive {
+		// Subscribers hear about it; a replay's rows (and this outbox
+		// row with them) are rolled back.
+		if err := Enqueue(tx, TaskIssueAlert, IssueEvent{IssueID: row.ID}); err != nil {
+			return err
+		}
+	}
 	if err := d.linkDocs(tx, row.ID, board, is.newDocs); err != nil {
 		return err
 	}

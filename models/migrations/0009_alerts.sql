@@ -13,3 +13,8 @@ CREATE TABLE alert_subscriptions (
 );
 CREATE UNIQUE INDEX alert_subscriptions_user_board ON alert_subscriptions (user_id, board_id);
 CREATE INDEX alert_subscriptions_board ON alert_subscriptions (board_id);
+
+-- When the subscribers of a new issue were queued their alerts: set once,
+-- in the transaction that queues them, so a redelivered alert job queues
+-- nothing twice.
+ALTER TABLE emerging_issues ADD COLUMN alerted_at {{ts}};
