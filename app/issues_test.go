@@ -25,7 +25,7 @@ func issueTemplateCases() []templateCase {
 	detail := &models.IssueDetail{IssueSummary: is, Terms: []string{"e-301", "4.2.1", "प्रिंटर"},
 		Questions: []models.IssueQuestion{{QuestionID: 7, Title: "E-301 after update <b>", Lang: "en", CreatedAt: now.Add(-5 * time.Hour)},
 			{QuestionID: 8, Title: "प्रिंटर E-301 दिखा रहा है", Lang: "hi", CreatedAt: now.Add(-time.Hour)}},
-		Hourly: []models.HourCount{{Hour: now.Add(-5 * time.Hour), Count: 1}, {Hour: now.Add(-4 * time.Hour)}, {Hour: now.Add(-time.Hour), Count: 1}},
+		Hourly:    []models.HourCount{{Hour: now.Add(-5 * time.Hour), Count: 1}, {Hour: now.Add(-4 * time.Hour)}, {Hour: now.Add(-time.Hour), Count: 1}},
 		Languages: map[string]int{"en": 1, "hi": 1}}
 	chart := BarChart{ID: "issue-3", Title: "Questions per hour", Labels: []string{"a", "b", "c"}, Values: []int{1, 0, 1}}
 	statuses := []string{models.IssueNew, models.IssueAcknowledged, models.IssueInvestigating, models.IssueFixed, models.IssueDismissed}
