@@ -28,16 +28,13 @@ func ValidIssueStatus(s string) bool {
 	return false
 }
 
-// issueShown reports whether an issue of status s is one product teams are
-// still to act on: fixed and dismissed issues are no longer held.
-func issueShown(s string) bool { return s != IssueFixed && s != IssueDismissed }
-
 // ScopeLive is the detector state the periodic job keeps. Replays use other
 // scopes inside a transaction they roll back.
 const ScopeLive = 0
 
 // scopeBacktest is the scope of a replay. Its rows live only inside the
-// replay's transaction, so concurrent replays never see each other's.
+// replay's transaction; a second replay at the same time waits for the
+// first, whose state row it would write.
 const scopeBacktest = 1
 
 // TrendConfig tunes the detector. Zero fields take the defaults, which are
@@ -97,7 +94,7 @@ type TrendConfig struct {
 	// Default 5,000.
 	BatchSize int
 	// DocRetention and CountRetention are how long per-question rows and
-	// hourly counts are kept. Defaults 4 and 30 days.
+	// the hourly and daily counts are kept. Defaults 4 and 30 days.
 	DocRetention, CountRetention time.Duration
 }
 

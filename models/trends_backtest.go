@@ -29,8 +29,9 @@ var errBacktestDone = errors.New("backtest done")
 //
 // The replay works in its own scope inside one transaction that it rolls
 // back: it leaves nothing behind and never touches the live detector's
-// state. On SQLite that transaction holds the write lock while it runs, so
-// replay on a copy or a quiet database.
+// state. On SQLite that transaction holds the write lock while it runs, and
+// on PostgreSQL a live run adding the same new term waits for it, so replay
+// on a copy or a quiet database.
 func Backtest(ctx context.Context, db *gorm.DB, opt BacktestOptions, emit func(at time.Time, held []HeldIssue) error) error {
 	if opt.Step <= 0 {
 		return errors.New("backtest: the step must be positive")
