@@ -26,8 +26,10 @@ var qualityBar = struct {
 // 1h` and scores the replay with score.py, failing when a figure misses the
 // bar. It runs on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set
 // (the second pass of .ci/run), for seed 1, or the comma-separated seeds
-// of CROWDCARE_TRENDS_SEEDS. It takes a few minutes, most of them the
-// import of 24,000 posts through Ask and Answer.
+// of CROWDCARE_TRENDS_SEEDS, on bank-public.json or the bank file named by
+// CROWDCARE_TRENDS_BANK (testdata/trends-bank-mobile-bank.json is another
+// domain, in English, Tamil, Telugu and Spanish). It takes a few minutes,
+// most of them the import of 24,000 posts through Ask and Answer.
 func TestTrendsQuality(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the trends evaluation loop takes minutes; not in -short")
@@ -45,11 +47,17 @@ func TestTrendsQuality(t *testing.T) {
 	if seeds[0] == "" {
 		seeds = []string{"1"}
 	}
+	bank := filepath.Join(dir, "bank-public.json")
+	if b := os.Getenv("CROWDCARE_TRENDS_BANK"); b != "" {
+		if bank, err = filepath.Abs(b); err != nil {
+			t.Fatal(err)
+		}
+	}
 	backend := testenv.Backends()[len(testenv.Backends())-1]
 	for _, seed := range seeds {
 		t.Run(string(backend)+"/seed"+seed, func(t *testing.T) {
 			out := t.TempDir()
-			pyRun(t, python, gen, "--bank", filepath.Join(dir, "bank-public.json"), "--out", out, "--seed", seed)
+			pyRun(t, python, gen, "--bank", bank, "--out", out, "--seed", seed)
 			var labels struct{ Start, End string }
 			readJSON(t, filepath.Join(out, "labels.json"), &labels)
 			ctx := context.Background()
