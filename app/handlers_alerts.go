@@ -12,17 +12,8 @@ import (
 
 // alertRoutes registers the product team's alert subscriptions.
 func (s *server) alertRoutes(auth *gin.RouterGroup) {
-	auth.GET("/product/alerts", s.requireAlerts, s.alertsPage)
-	auth.POST("/product/alerts", s.requireAlerts, s.alertsSave)
-}
-
-// requireAlerts lets product team members and admins through.
-func (s *server) requireAlerts(c *gin.Context) {
-	if !models.CanReceiveAlerts(currentUser(c)) {
-		s.errorPage(c, http.StatusForbidden, "error.forbidden")
-		return
-	}
-	c.Next()
+	auth.GET("/product/alerts", s.requireProduct, s.alertsPage)
+	auth.POST("/product/alerts", s.requireProduct, s.alertsSave)
 }
 
 // alertRow is one board's subscription form (board ID 0: every board).

@@ -27,10 +27,6 @@ type AlertSubscription struct {
 	UpdatedAt     time.Time
 }
 
-// CanReceiveAlerts reports whether u may subscribe to emerging-issue
-// alerts: product team members and admins.
-func CanReceiveAlerts(u *User) bool { return u.HasRole(RoleProduct) || u.HasRole(RoleAdmin) }
-
 // AlertInput is the subscription form of one board.
 type AlertInput struct {
 	BoardID    int64
@@ -81,7 +77,7 @@ func newWebhookSecret() (string, error) {
 // subscription to a board. A webhook gets a signing secret when it is first
 // set, or on request.
 func SaveAlertSubscription(ctx context.Context, db *gorm.DB, u *User, in AlertInput) (*AlertSubscription, error) {
-	if !CanReceiveAlerts(u) {
+	if !CanUseProductDashboard(u) {
 		return nil, ErrForbidden
 	}
 	v := &ValidationError{}
@@ -188,7 +184,7 @@ func AlertRecipients(ctx context.Context, db *gorm.DB, b *Board) ([]AlertRecipie
 	now := time.Now()
 	for _, s := range subs {
 		u := users[s.UserID]
-		if u == nil || !CanReceiveAlerts(u) || u.Suspended(now) {
+		if u == nil || !CanUseProductDashboard(u) || u.Suspended(now) {
 			continue
 		}
 		if ok, err := CanSeeBoard(ctx, db, u, b); err != nil || !ok {

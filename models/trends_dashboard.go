@@ -12,9 +12,9 @@ import (
 	"gorm.io/gorm"
 )
 
-// CanUseProductDashboard reports whether u sees the emerging issues: the
-// product team and admins.
-func CanUseProductDashboard(u *User) bool { return CanReceiveAlerts(u) }
+// CanUseProductDashboard reports whether u sees the emerging issues and
+// may subscribe to their alerts: the product team and admins.
+func CanUseProductDashboard(u *User) bool { return u.HasRole(RoleProduct) || u.HasRole(RoleAdmin) }
 
 // IssuePageSize is how many issues the dashboard lists at once.
 const IssuePageSize = 50
@@ -199,7 +199,14 @@ func UpdateIssue(ctx context.Context, db *gorm.DB, actor *User, id int64, in Iss
 		}
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		d, err := LoadIssue(ctx, tx, actor, id)
+		// Only the status and whether the actor may see the board matter
+		// here, not the questions and terms LoadIssue gathers.
+		var d EmergingIssue
+		err := tx.Table("emerging_issues ei").Select("ei.id, ei.status").
+			Where("ei.id = ? AND ei.scope = ? AND ei.board_id IN (?)", id, ScopeLive, VisibleBoards(tx, actor)).Take(&d).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrNotFound
+		}
 		if err != nil {
 			return err
 		}
