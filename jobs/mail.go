@@ -51,14 +51,18 @@ type Mailer interface {
 	Send(ctx context.Context, m Mail) error
 }
 
+// errBadMail marks a mail that can never be sent (a bad address): the
+// job gives up on it instead of retrying.
+var errBadMail = errors.New("mail cannot be sent")
+
 // message builds the MIME message of m from sender from.
 func message(from string, m Mail) (*gomail.Msg, error) {
 	msg := gomail.NewMsg()
 	if err := msg.From(from); err != nil {
-		return nil, fmt.Errorf("mail from %q: %w", from, err)
+		return nil, fmt.Errorf("%w: from %q: %v", errBadMail, from, err)
 	}
 	if err := msg.To(m.To); err != nil {
-		return nil, fmt.Errorf("mail to %q: %w", m.To, err)
+		return nil, fmt.Errorf("%w: to %q: %v", errBadMail, m.To, err)
 	}
 	msg.Subject(m.Subject)
 	msg.SetDate()
@@ -180,19 +184,9 @@ func (d Deps) handleMailSend(ctx context.Context, t *asynq.Task) error {
 	if d.Mailer == nil {
 		return fmt.Errorf("no mailer configured: %w", asynq.SkipRetry)
 	}
-	if _, err := message(mailFrom(d.Mailer), m); err != nil {
+	err := d.Mailer.Send(ctx, m)
+	if errors.Is(err, errBadMail) {
 		return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
 	}
-	return d.Mailer.Send(ctx, m)
-}
-
-// mailFrom is the sender a mailer uses, for checking a message up front.
-func mailFrom(m Mailer) string {
-	switch x := m.(type) {
-	case DirMailer:
-		return x.From
-	case *SMTPMailer:
-		return x.from
-	}
-	return "crowdcare@crowdcare.invalid"
+	return err
 }
