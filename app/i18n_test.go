@@ -275,8 +275,21 @@ func dynamicIDs() map[string]string {
 	for _, k := range []models.ListKind{models.ListLatest, models.ListUnanswered, models.ListSolved} {
 		out["list."+string(k)] = "app/handlers_questions.go (list.%s)"
 	}
+	for _, more := range moreDynamicIDs {
+		for id, where := range more() {
+			out[id] = where
+		}
+	}
 	return out
 }
+
+// moreDynamicIDs lets a feature's test file register the message ids its
+// code builds at run time (appended from init).
+var moreDynamicIDs []func() map[string]string
+
+// moreSampleArgs are sample template arguments (name, value pairs) a
+// feature's test file adds for TestLocalizerRealCatalogues.
+var moreSampleArgs []any
 
 // TestUsedMessageIDsExist checks that every message id the code and the
 // templates use is in both catalogues, so no page ever shows a raw id.
@@ -391,6 +404,7 @@ func TestLocalizerRealCatalogues(t *testing.T) {
 	args := []any{"Count", 2, "Name", "Asha", "Max", 80, "Min", 10, "Tag", "wi fi", "Query", "E-301", "ID", "abc123",
 		"Title", "Printer shows E-301", "Actor", "Emil", "Detail", "Champion", "Tier", "Expert", "Rank", "Helper",
 		"Suspensions", 1, "Cases", 0, "Hours", 5, "Questions", 14, "Askers", 13}
+	args = append(args, moreSampleArgs...)
 	for _, l := range Locales {
 		loc := newLocalizer(b, l.Code, nil)
 		for id := range readCatalogue(t, l.Code) {

@@ -46,15 +46,28 @@ func routeParam(f *qaFixture, boardID, userID int64, route, param string) (strin
 	case param == "id" && strings.HasPrefix(route, "/admin/experts/tiers/"):
 		return "1", true // the seeded Expert tier
 	}
+	for _, more := range moreRouteParams {
+		if v, ok := more(f, boardID, userID, route, param); ok {
+			return v, true
+		}
+	}
 	return "", false
 }
+
+// moreRouteParams, moreValidForms and moreDestructive let a feature's own
+// test file teach the CSRF walk about its routes (appended from init).
+var (
+	moreRouteParams []func(f *qaFixture, boardID, userID int64, route, param string) (string, bool)
+	moreValidForms  []func(f *qaFixture) map[string]url.Values
+	moreDestructive []func(route string) (int, bool)
+)
 
 var paramPattern = regexp.MustCompile(`[:*]([A-Za-z_]+)`)
 
 // validForms are forms that succeed for an admin with a valid token, so a
 // refusal without one is the CSRF check and nothing else.
 func validForms(f *qaFixture) map[string]url.Values {
-	return map[string]url.Values{
+	forms := map[string]url.Values{
 		"/locale":                        {"lang": {"hi"}, "next": {"/"}},
 		"/ask":                           {"board": {f.board}, "title": {"Token test question"}, "body": {"Body."}, "tags": {"csrf"}},
 		"/q/:id/answers":                 {"body": {"An answer with a token."}},
@@ -95,6 +108,15 @@ func validForms(f *qaFixture) map[string]url.Values {
 		"/product/alerts":                    {"board": {"0"}, "email": {"1"}},
 		"/admin/badges":                      {"name": {"CSRF test badge"}, "description": {"Made with a token."}, "tier": {"bronze"}},
 	}
+	for _, more := range moreValidForms {
+		for route, form := range more(f) {
+			if _, dup := forms[route]; dup {
+				panic("two valid forms for " + route)
+			}
+			forms[route] = form
+		}
+	}
+	return forms
 }
 
 // TestCSRFOnEveryStateChange walks every registered route and proves that
@@ -171,6 +193,11 @@ func TestCSRFOnEveryStateChange(t *testing.T) {
 // rest, and routes that make what others need before them (an application
 // before its acceptance, an approval before the expert's settings).
 func destructive(route string) int {
+	for _, more := range moreDestructive {
+		if n, ok := more(route); ok {
+			return n
+		}
+	}
 	switch route {
 	case "/experts/apply", "/admin/experts/applications/:id":
 		return -2
