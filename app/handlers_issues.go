@@ -128,7 +128,7 @@ func (s *server) issueSave(c *gin.Context) {
 		return
 	}
 	err := models.UpdateIssue(c.Request.Context(), s.db, currentUser(c), id, models.IssueUpdate{Status: form.Get("status"),
-		Notes: form.Get("notes"), ExternalURL: form.Get("external_url")})
+		Notes: form.Get("notes"), ExternalURL: form.Get("external_url"), FixMessage: form.Get("fix_message")})
 	if v, ok := validationErr(err); ok {
 		s.showIssue(c, http.StatusUnprocessableEntity, v, form)
 		return

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -110,6 +111,80 @@ func TestEmergingIssueDashboard(t *testing.T) {
 		}
 		if !strings.Contains(pm.get("/product/issues?status=investigating").Body, "paper jam after firmware") {
 			t.Error("the status filter does not find the issue")
+		}
+	})
+}
+
+// TestIssueFixedPostsOfficialReplies: moving an issue into fixed needs a
+// message; the job posts it once as an official reply in every question
+// of the issue and tells each asker and kudos giver there once; saving the
+// fixed issue again posts nothing more.
+func TestIssueFixedPostsOfficialReplies(t *testing.T) {
+	forEachServer(t, func(t *testing.T, ts *testServer) {
+		f := newQAFixture(t, ts)
+		id := seedEmergingIssue(t, ts, f.board)
+		fan := ts.client()
+		fan.signIn("kim")
+		mustStatus(t, fan.post(fmt.Sprintf("/posts/%d/kudos", f.answerID), url.Values{"give": {"1"}}), http.StatusSeeOther)
+		waitTagCounts(t, ts)
+		pm := ts.client()
+		pm.signIn("pia", "product")
+		path := fmt.Sprintf("/product/issues/%d", id)
+		noWrite(t, ts, func() {
+			for _, msg := range []string{"", "   ", "Too short", strings.Repeat("x", models.FixMessageMax+1), "bad \xff utf8 message"} {
+				r := pm.post(path, url.Values{"status": {"fixed"}, "fix_message": {msg}})
+				mustStatus(t, r, http.StatusUnprocessableEntity)
+				if !strings.Contains(r.Body, `id="fix-err"`) {
+					t.Errorf("fix message %q: no error shown by the field", msg)
+				}
+			}
+		})
+		msg := "Firmware 4.2.2 fixes the **paper jam**; update from the printer's menu."
+		mustStatus(t, pm.post(path, url.Values{"status": {"fixed"}, "fix_message": {msg}}), http.StatusSeeOther)
+		waitTagCounts(t, ts)
+		qs := []int64{f.qID, f.q2ID}
+		for _, q := range qs {
+			if n := countRows(t, ts, "SELECT COUNT(*) FROM posts p JOIN users u ON u.id = p.author_id WHERE p.question_id = ? AND p.official AND u.handle = 'pia' AND p.body_md = ?", q, msg); n != 1 {
+				t.Errorf("question %d has %d official fix replies", q, n)
+			}
+			page := f.visitor.get(fmt.Sprintf("/q/%d", q))
+			if !strings.Contains(page.Body, "<strong>paper jam</strong>") {
+				t.Errorf("question %d does not show the fix reply", q)
+			}
+		}
+		if n := countRows(t, ts, "SELECT answer_count FROM questions WHERE id = ?", f.qID); n != 2 {
+			t.Errorf("answer count %d after the fix reply, want 2", n)
+		}
+		if n := countRows(t, ts, "SELECT fix_posted FROM emerging_issues WHERE id = ?", id); n != 2 {
+			t.Errorf("fix_posted %d, want 2", n)
+		}
+		for handle, want := range map[string]int64{"asha": 1, "omar": 1, "kim": 1, "pia": 0, "ada": 0} {
+			if n := countRows(t, ts, "SELECT COUNT(*) FROM notifications n JOIN users u ON u.id = n.user_id WHERE u.handle = ? AND n.kind = ?", handle, models.NotifyIssueFixed); n != want {
+				t.Errorf("%s has %d fix notifications, want %d", handle, n, want)
+			}
+		}
+		if page := f.asker.get("/notifications"); !strings.Contains(page.Body, "fixed the problem") {
+			t.Error("the asker's notifications do not tell of the fix")
+		}
+		if !strings.Contains(pm.get(path).Body, "posted in 2 of 2 questions") {
+			t.Error("the issue page does not show the replies posted")
+		}
+		// A redelivered job and another save of the fixed issue post nothing.
+		before := countRows(t, ts, "SELECT COUNT(*) FROM posts")
+		if n, err := models.PostIssueFix(context.Background(), ts.App.DB, models.IssueFixEvent{IssueID: id, Round: 1, ActorID: userIDOf(t, ts, "pia")}); err != nil || n != 0 {
+			t.Errorf("redelivered fix job posted %d (%v)", n, err)
+		}
+		mustStatus(t, pm.post(path, url.Values{"status": {"fixed"}, "notes": {"Shipped in 4.2.2"}}), http.StatusSeeOther)
+		waitTagCounts(t, ts)
+		if after := countRows(t, ts, "SELECT COUNT(*) FROM posts"); after != before {
+			t.Errorf("%d more posts after saving the fixed issue again", after-before)
+		}
+		// Reopened and fixed again: a new round, a new reply each.
+		mustStatus(t, pm.post(path, url.Values{"status": {"investigating"}}), http.StatusSeeOther)
+		mustStatus(t, pm.post(path, url.Values{"status": {"fixed"}, "fix_message": {"Firmware 4.2.3 fixes the last cases."}}), http.StatusSeeOther)
+		waitTagCounts(t, ts)
+		if n := countRows(t, ts, "SELECT COUNT(*) FROM posts WHERE official AND question_id IN ?", qs); n != 4 {
+			t.Errorf("%d official replies after the second round, want 4", n)
 		}
 	})
 }

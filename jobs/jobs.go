@@ -68,6 +68,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.HandleFunc(TaskMailSend, d.handleMailSend)
 	mux.HandleFunc(TaskWebhookSend, d.handleWebhookSend)
 	mux.HandleFunc(models.TaskIssueAlert, d.handleIssueAlert)
+	mux.HandleFunc(models.TaskIssueFixed, d.handleIssueFix)
 	mux.HandleFunc(TaskExpertsRoute, d.handleExpertsRoute)
 	mux.HandleFunc(TaskTrendsDetect, d.handleTrendsDetect)
 	return mux

@@ -24,6 +24,9 @@ type IssueSummary struct {
 	EmergingIssue
 	BoardSlug string
 	BoardName string
+	// Langs are the languages of the issue's questions, most used first
+	// (filled by ListIssues).
+	Langs []string `gorm:"-"`
 }
 
 // IssueListOptions filter the dashboard: Status "" lists the open ones
@@ -67,7 +70,41 @@ func ListIssues(ctx context.Context, db *gorm.DB, viewer *User, opt IssueListOpt
 		out = out[:IssuePageSize]
 		next = out[len(out)-1].ID
 	}
+	if err := issueLanguages(db, out); err != nil {
+		return nil, 0, err
+	}
 	return out, next, nil
+}
+
+// issueLanguages fills the languages of a page of issues in one statement.
+func issueLanguages(db *gorm.DB, page []IssueSummary) error {
+	if len(page) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(page))
+	at := make(map[int64]*IssueSummary, len(page))
+	for i := range page {
+		ids[i], at[page[i].ID] = page[i].ID, &page[i]
+	}
+	var rows []struct {
+		IssueID int64
+		Lang    string
+		N       int
+	}
+	if err := db.Table("emerging_issue_questions eq").Select("eq.issue_id, q.lang, COUNT(*) AS n").
+		Joins("JOIN questions q ON q.id = eq.question_id").
+		Where("eq.issue_id IN ? AND q.deleted_at IS NULL", ids).Group("eq.issue_id, q.lang").
+		Order("eq.issue_id, n DESC, q.lang").Scan(&rows).Error; err != nil {
+		return fmt.Errorf("languages of issues: %w", err)
+	}
+	for _, r := range rows {
+		lang := r.Lang
+		if lang == "" {
+			lang = "?"
+		}
+		at[r.IssueID].Langs = append(at[r.IssueID].Langs, lang)
+	}
+	return nil
 }
 
 // IssueQuestion is a question grouped into an issue.
@@ -179,6 +216,9 @@ type IssueUpdate struct {
 	Status      string
 	Notes       string
 	ExternalURL string
+	// FixMessage is required when the issue moves into fixed: it is
+	// posted as an official reply in every question of the issue.
+	FixMessage string
 }
 
 // UpdateIssue saves an issue's status, notes and external link, with an
@@ -202,13 +242,21 @@ func UpdateIssue(ctx context.Context, db *gorm.DB, actor *User, id int64, in Iss
 		// Only the status and whether the actor may see the board matter
 		// here, not the questions and terms LoadIssue gathers.
 		var d EmergingIssue
-		err := tx.Table("emerging_issues ei").Select("ei.id, ei.status").
+		err := tx.Table("emerging_issues ei").Select("ei.id, ei.status, ei.fix_round").
 			Where("ei.id = ? AND ei.scope = ? AND ei.board_id IN (?)", id, ScopeLive, VisibleBoards(tx, actor)).Take(&d).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
+		}
+		fixing := in.Status == IssueFixed && d.Status != IssueFixed
+		var fix string
+		if fixing {
+			fix = validateNote(v, "fix_message", in.FixMessage, true, FixMessageMax)
+			if fix != "" && len([]rune(fix)) < FixMessageMin {
+				v.Add("fix_message", "error.too_short", map[string]any{"Min": FixMessageMin})
+			}
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -218,8 +266,16 @@ func UpdateIssue(ctx context.Context, db *gorm.DB, actor *User, id int64, in Iss
 		if d.Status != in.Status {
 			upd["status"], upd["status_changed_by"], upd["status_changed_at"] = in.Status, actor.ID, now
 		}
+		if fixing {
+			upd["fix_message"], upd["fix_round"], upd["fix_posted"] = fix, d.FixRound+1, 0
+		}
 		if err := tx.Table("emerging_issues").Where("id = ?", id).Updates(upd).Error; err != nil {
 			return fmt.Errorf("update issue %d: %w", id, err)
+		}
+		if fixing {
+			if err := Enqueue(tx, TaskIssueFixed, IssueFixEvent{IssueID: id, Round: d.FixRound + 1, ActorID: actor.ID}); err != nil {
+				return err
+			}
 		}
 		return Audit(tx, &actor.ID, "issue.update", nil, fmt.Sprintf("issue #%d: %s → %s", id, d.Status, in.Status))
 	})

@@ -32,8 +32,13 @@ type EmergingIssue struct {
 	ExternalURL     string
 	StatusChangedBy *int64
 	StatusChangedAt *time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// FixMessage is the product team's message of the latest move to
+	// fixed (round FixRound), posted in FixPosted of the questions so far.
+	FixMessage string
+	FixRound   int
+	FixPosted  int
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // issueTitleTerms is how many terms make an issue's provisional title, and
