@@ -64,6 +64,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, migrate bool) (*A
 			a.Close()
 		}
 	}()
+	if len(cfg.Languages) > 0 {
+		if err := models.SetLanguages(cfg.Languages); err != nil {
+			return nil, fmt.Errorf("CROWDCARE_LANGUAGES: %w", err)
+		}
+	}
 	dsn := cfg.DatabaseURL
 	if dsn == "" {
 		dsn = cfg.SQLitePath()

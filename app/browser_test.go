@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
@@ -255,6 +258,60 @@ func TestScreenshots(t *testing.T) {
 		b.screenshot(dir, "hindi-"+v.Name+".png", v, func() { b.open(hindi, 200) })
 		if v.Mobile {
 			checkPhoneLayout(t, b, "hindi")
+		}
+	}
+	b.assertClean()
+	screenshotProductDashboard(t, dir)
+}
+
+// screenshotProductDashboard imports ten days of a labelled trends-eval
+// stream ending now, runs the detector over it, and captures the emerging
+// issues and the busiest one as the product team sees them, on a forum of
+// its own (the stream's questions would crowd the demo's).
+func screenshotProductDashboard(t *testing.T, dir string) {
+	t.Helper()
+	ts := startServer(t, testenv.SQLite)
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Log("python3 is not installed: no product dashboard screenshots")
+		return
+	}
+	gen := testenv.Shared(t, "trends-eval", "gen.py")
+	out := t.TempDir()
+	start := time.Now().UTC().Add(-10 * 24 * time.Hour).Truncate(time.Hour).Format("2006-01-02T15:04:05Z")
+	cmd := exec.Command(python, gen, "--bank", filepath.Join(filepath.Dir(gen), "bank-public.json"), "--out", out,
+		"--seed", "3", "--days", "10", "--rate", "6", "--start", start)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gen.py: %v\n%s", err, msg)
+	}
+	f, err := os.Open(filepath.Join(out, "stream.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx := context.Background()
+	if _, err := models.ImportJSONL(ctx, ts.App.DB, f, models.ImportOptions{}); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	// The detector as the periodic job would have run it, hour by hour.
+	from, _ := time.Parse("2006-01-02T15:04:05Z", start)
+	for at := from.Add(time.Hour); at.Before(time.Now()); at = at.Add(time.Hour) {
+		if _, err := models.RunTrends(ctx, ts.App.DB, models.TrendRunOptions{Until: at}); err != nil {
+			t.Fatalf("detect: %v", err)
+		}
+	}
+	var busiest int64
+	ts.App.DB.Raw("SELECT id FROM emerging_issues WHERE scope = 0 ORDER BY question_count DESC, id LIMIT 1").Scan(&busiest)
+	if busiest == 0 {
+		t.Fatal("the detector found no issue in the imported stream")
+	}
+	b := newBrowserTab(t, ts.URL)
+	signInBrowser(t, b, "nora", "product")
+	for _, v := range []viewport{{"desktop", 1280, false}, {"mobile", 360, true}} {
+		b.screenshot(dir, "product-issues-"+v.Name+".png", v, func() { b.open("/product/issues", 200) })
+		b.screenshot(dir, "product-issue-"+v.Name+".png", v, func() { b.open(fmt.Sprintf("/product/issues/%d", busiest), 200) })
+		if v.Mobile {
+			checkPhoneLayout(t, b, "product-issue")
 		}
 	}
 	b.assertClean()

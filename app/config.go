@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/crowdcare/crowdcare/models"
 )
 
 // Config is every setting, read from the environment once at start.
@@ -61,6 +63,9 @@ type Config struct {
 	SMTPURL string
 	// MailFrom is the sender of every mail (CROWDCARE_MAIL_FROM).
 	MailFrom string
+	// Languages are the languages questions are detected in, ISO 639-1
+	// codes (CROWDCARE_LANGUAGES; empty: models.DefaultLanguages).
+	Languages []string
 }
 
 // MailDir is where mails are written when no SMTP server is configured.
@@ -117,6 +122,7 @@ var ConfigVars = append([]ConfigVar{
 	{"CROWDCARE_EMPLOYEE_DOMAINS", "(none)", "comma-separated email domains whose verified users are employees"},
 	{"CROWDCARE_SMTP_URL", "(mails written to DATA_DIR/mail)", "mail server: smtp://user:pass@host:587 (STARTTLS), smtps://…:465, ?tls=none for a local relay"},
 	{"CROWDCARE_MAIL_FROM", "Crowdcare <noreply@BASE_URL host>", "sender of every mail"},
+	{"CROWDCARE_LANGUAGES", "en,hi,bg,ta,te,es,fr,de", "comma-separated ISO 639-1 codes questions are written in (language detection chooses among them)"},
 	{"CROWDCARE_APPLE_CLIENT_ID", "(off)", "Sign in with Apple: the Services ID"},
 	{"CROWDCARE_APPLE_TEAM_ID", "(off)", "Sign in with Apple: the team id"},
 	{"CROWDCARE_APPLE_KEY_ID", "(off)", "Sign in with Apple: the key id"},
@@ -188,6 +194,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		OutboxInterval:    durVar("CROWDCARE_OUTBOX_INTERVAL", time.Second),
 		AdminEmails:       splitList(get("CROWDCARE_ADMIN_EMAILS", "")),
 		EmployeeDomains:   splitList(get("CROWDCARE_EMPLOYEE_DOMAINS", "")),
+		Languages:         splitList(get("CROWDCARE_LANGUAGES", "")),
+	}
+	if len(c.Languages) > 0 {
+		if err := models.CheckLanguages(c.Languages); err != nil {
+			errs = append(errs, "CROWDCARE_LANGUAGES: "+err.Error())
+		}
 	}
 	for _, email := range c.AdminEmails {
 		if !strings.Contains(email, "@") {

@@ -109,13 +109,13 @@ func (s *server) showIssue(c *gin.Context, status int, verr *models.ValidationEr
 	}
 	l := s.localizer(c)
 	chart := BarChart{ID: fmt.Sprintf("issue-%d", is.ID), Title: l.T("issues.chart_title"),
-		Desc: l.T("issues.chart_desc", "Count", len(is.Questions), "Hours", len(is.Hourly))}
+		Desc: l.T("issues.chart_desc", "Count", is.Live, "Hours", len(is.Hourly))}
 	for _, h := range is.Hourly {
 		chart.Labels = append(chart.Labels, h.Hour.Format("2 Jan 15:00"))
 		chart.Values = append(chart.Values, h.Count)
 	}
 	if form == nil {
-		form = url.Values{"status": {is.Status}, "notes": {is.Notes}, "external_url": {is.ExternalURL}}
+		form = url.Values{"title": {is.Title}, "status": {is.Status}, "notes": {is.Notes}, "external_url": {is.ExternalURL}}
 	}
 	s.render(c, status, "product_issue", &Page{Title: "issues.issue_title", Data: &issueData{Issue: is, Chart: chart,
 		Saved: c.Query("saved") == "1", Statuses: []string{models.IssueNew, models.IssueAcknowledged, models.IssueInvestigating,
@@ -127,7 +127,7 @@ func (s *server) issueSave(c *gin.Context) {
 	if !ok {
 		return
 	}
-	err := models.UpdateIssue(c.Request.Context(), s.db, currentUser(c), id, models.IssueUpdate{Status: form.Get("status"),
+	err := models.UpdateIssue(c.Request.Context(), s.db, currentUser(c), id, models.IssueUpdate{Title: form.Get("title"), Status: form.Get("status"),
 		Notes: form.Get("notes"), ExternalURL: form.Get("external_url"), FixMessage: form.Get("fix_message")})
 	if v, ok := validationErr(err); ok {
 		s.showIssue(c, http.StatusUnprocessableEntity, v, form)

@@ -112,6 +112,13 @@ func TestEmergingIssueDashboard(t *testing.T) {
 		if !strings.Contains(pm.get("/product/issues?status=investigating").Body, "paper jam after firmware") {
 			t.Error("the status filter does not find the issue")
 		}
+		noWrite(t, ts, func() {
+			mustStatus(t, pm.post(fmt.Sprintf("/product/issues/%d", id), url.Values{"status": {"investigating"}, "title": {strings.Repeat("n", 201)}}), http.StatusUnprocessableEntity)
+		})
+		mustStatus(t, pm.post(fmt.Sprintf("/product/issues/%d", id), url.Values{"status": {"investigating"}, "title": {"Jams after firmware 4.2.1"}}), http.StatusSeeOther)
+		if list := pm.get("/product/issues?status=investigating").Body; !strings.Contains(list, "Jams after firmware 4.2.1") {
+			t.Error("the issue was not renamed")
+		}
 	})
 }
 

@@ -254,12 +254,9 @@ func (im *importer) importPost(ctx context.Context, db *gorm.DB, p *ImportPost) 
 			if newBoard, err = im.board(ctx, tx, p.Board); err != nil {
 				return err
 			}
-			q, err := Ask(ctx, tx, author, AskInput{Board: p.Board, Title: p.Title, Body: p.Body, Tags: ParseTags(strings.Join(p.Tags, ",")),
-				ExternalID: p.ID, CreatedAt: at})
-			if err != nil {
-				return err
-			}
-			return tx.Exec(`UPDATE questions SET lang = ? WHERE id = ?`, p.Lang, q.ID).Error
+			_, err := Ask(ctx, tx, author, AskInput{Board: p.Board, Title: p.Title, Body: p.Body, Tags: ParseTags(strings.Join(p.Tags, ",")),
+				ExternalID: p.ID, CreatedAt: at, Lang: p.Lang})
+			return err
 		}
 		var qid []int64
 		if err := tx.Model(&Question{}).Where("external_id = ? AND deleted_at IS NULL", p.Topic).Pluck("id", &qid).Error; err != nil {

@@ -53,6 +53,9 @@ type AskInput struct {
 	// ExternalID and CreatedAt are set by imports; zero for web posts.
 	ExternalID string
 	CreatedAt  time.Time
+	// Lang is the language the question is in, when an import knows it;
+	// otherwise it is detected from the title and body.
+	Lang string
 }
 
 // postStamp returns when a new post was written (now, unless an import
@@ -147,7 +150,11 @@ func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question
 		return nil, err
 	}
 	now, ext := postStamp(in.CreatedAt, in.ExternalID)
-	q := &Question{BoardID: b.ID, AuthorID: author.ID, Title: title, ExternalID: ext,
+	lang := in.Lang
+	if lang == "" {
+		lang = DetectLanguage(title + "\n" + body)
+	}
+	q := &Question{BoardID: b.ID, AuthorID: author.ID, Title: title, ExternalID: ext, Lang: lang,
 		CreatedAt: now, UpdatedAt: now, LastActivityAt: now}
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(q).Error; err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"sort"
 	"strings"
@@ -130,10 +131,13 @@ type IssueDetail struct {
 	Questions []IssueQuestion
 	Hourly    []HourCount
 	Languages map[string]int
+	// Live is how many of its questions are not deleted; Questions are
+	// the latest IssueQuestionLimit of them.
+	Live int64
 }
 
-// IssueQuestionLimit bounds the questions an issue page loads.
-const IssueQuestionLimit = 500
+// IssueQuestionLimit bounds the questions an issue page lists.
+const IssueQuestionLimit = 100
 
 // LoadIssue loads one live issue of a board viewer may read.
 func LoadIssue(ctx context.Context, db *gorm.DB, viewer *User, id int64) (*IssueDetail, error) {
@@ -151,45 +155,68 @@ func LoadIssue(ctx context.Context, db *gorm.DB, viewer *User, id int64) (*Issue
 	if err != nil {
 		return nil, err
 	}
+	// The terms that tell the issue apart: in a fair share of its
+	// questions, strongest lift over the board's background first (the
+	// words every question has sink).
 	if err := db.Table("emerging_issue_terms it").Joins("JOIN trend_terms t ON t.id = it.term_id").
-		Where("it.issue_id = ?", id).Order("it.docs DESC, t.term").Limit(12).Pluck("t.term", &d.Terms).Error; err != nil {
+		Where("it.issue_id = ? AND it.docs >= ?", id, int(math.Ceil(issueTermShare*float64(max(1, d.QuestionCount))))).
+		Order("it.docs / (it.background + 0.0001) DESC, t.term").Limit(12).Pluck("t.term", &d.Terms).Error; err != nil {
 		return nil, err
 	}
-	if err := db.Table("emerging_issue_questions eq").
+	live := db.Table("emerging_issue_questions eq").Joins("JOIN questions q ON q.id = eq.question_id").
+		Where("eq.issue_id = ? AND q.deleted_at IS NULL", id)
+	if err := live.Session(&gorm.Session{}).Count(&d.Live).Error; err != nil {
+		return nil, err
+	}
+	if err := live.Session(&gorm.Session{}).
 		Select("q.id AS question_id, q.title, q.lang, q.author_id, q.answer_count, q.created_at").
-		Joins("JOIN questions q ON q.id = eq.question_id").
-		Where("eq.issue_id = ? AND q.deleted_at IS NULL", id).Order("q.created_at, q.id").Limit(IssueQuestionLimit).
-		Scan(&d.Questions).Error; err != nil {
+		Order("q.created_at DESC, q.id DESC").Limit(IssueQuestionLimit).Scan(&d.Questions).Error; err != nil {
 		return nil, err
 	}
-	d.Hourly, d.Languages = hourly(d.Questions), map[string]int{}
-	for _, q := range d.Questions {
-		lang := q.Lang
+	// The chart counts every question of its last two weeks, not only
+	// the ones listed.
+	var times []time.Time
+	if err := live.Session(&gorm.Session{}).Where("eq.created_at >= ?", d.LastQuestionAt.Add(-14*24*time.Hour)).
+		Order("eq.created_at").Pluck("eq.created_at", &times).Error; err != nil {
+		return nil, err
+	}
+	d.Hourly = hourly(times)
+	var langs []struct {
+		Lang string
+		N    int
+	}
+	if err := live.Session(&gorm.Session{}).Select("q.lang, COUNT(*) AS n").Group("q.lang").Scan(&langs).Error; err != nil {
+		return nil, err
+	}
+	d.Languages = map[string]int{}
+	for _, l := range langs {
+		lang := l.Lang
 		if lang == "" {
 			lang = "?"
 		}
-		d.Languages[lang]++
+		d.Languages[lang] += l.N
 	}
 	return &d, nil
 }
 
-// hourly counts questions per UTC hour from the first to the last, with
-// the empty hours in between (at most two weeks of bars).
-func hourly(qs []IssueQuestion) []HourCount {
-	if len(qs) == 0 {
+// issueTermShare is the least share of an issue's questions a term shown
+// on its page is in.
+const issueTermShare = 0.15
+
+// hourly counts question times (oldest first) per UTC hour from the first
+// to the last, with the empty hours in between.
+func hourly(times []time.Time) []HourCount {
+	if len(times) == 0 {
 		return nil
 	}
-	first, last := qs[0].CreatedAt.UTC().Truncate(time.Hour), qs[len(qs)-1].CreatedAt.UTC().Truncate(time.Hour)
-	if last.Sub(first) > 14*24*time.Hour {
-		first = last.Add(-14 * 24 * time.Hour)
-	}
+	first, last := times[0].UTC().Truncate(time.Hour), times[len(times)-1].UTC().Truncate(time.Hour)
 	n := int(last.Sub(first)/time.Hour) + 1
 	out := make([]HourCount, n)
 	for i := range out {
 		out[i].Hour = first.Add(time.Duration(i) * time.Hour)
 	}
-	for _, q := range qs {
-		if i := int(q.CreatedAt.UTC().Truncate(time.Hour).Sub(first) / time.Hour); i >= 0 && i < n {
+	for _, t := range times {
+		if i := int(t.UTC().Truncate(time.Hour).Sub(first) / time.Hour); i >= 0 && i < n {
 			out[i].Count++
 		}
 	}
@@ -213,6 +240,8 @@ func (d *IssueDetail) LanguageList() []string {
 
 // IssueUpdate is the product team's change to an issue.
 type IssueUpdate struct {
+	// Title names the issue; empty keeps the name it has.
+	Title       string
 	Status      string
 	Notes       string
 	ExternalURL string
@@ -232,6 +261,7 @@ func UpdateIssue(ctx context.Context, db *gorm.DB, actor *User, id int64, in Iss
 		v.Add("status", "error.invalid", nil)
 	}
 	notes := validateNote(v, "notes", in.Notes, false, 5000)
+	title := validateNote(v, "title", in.Title, false, 200)
 	link := strings.TrimSpace(in.ExternalURL)
 	if link != "" {
 		if u, err := url.Parse(link); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(link) > 500 {
@@ -263,6 +293,9 @@ func UpdateIssue(ctx context.Context, db *gorm.DB, actor *User, id int64, in Iss
 		}
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		upd := map[string]any{"notes": notes, "external_url": link, "updated_at": now}
+		if title != "" {
+			upd["title"] = title
+		}
 		if d.Status != in.Status {
 			upd["status"], upd["status_changed_by"], upd["status_changed_at"] = in.Status, actor.ID, now
 		}

@@ -200,10 +200,12 @@ type Question struct {
 	AcceptedAnswerID *int64
 	AnswerCount      int
 	ExternalID       *string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	LastActivityAt   time.Time
-	DeletedAt        *time.Time
+	// Lang is the language the question is written in ("" when unknown).
+	Lang           string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	LastActivityAt time.Time
+	DeletedAt      *time.Time
 }
 
 // Solved reports whether an answer has been accepted.
