@@ -95,10 +95,10 @@ func (s *server) followSubmit(c *gin.Context) {
 
 // notifySettingsData is the email preferences page.
 type notifySettingsData struct {
-	Modes   []string
-	Follows []models.FollowTarget
-	Saved   bool
-	Email   string
+	Modes    []string
+	Follows  []models.FollowTarget
+	Saved    bool
+	Email    string
 	Verified bool
 }
 
