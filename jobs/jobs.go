@@ -62,7 +62,7 @@ func (d Deps) logger() *slog.Logger {
 func NewMux(d Deps) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Use(d.outboxDone)
-	mux.HandleFunc(models.TaskQuestionCreated, d.handleQuestionTags)
+	mux.HandleFunc(models.TaskQuestionCreated, d.handleQuestionCreated) // notify.go
 	mux.HandleFunc(models.TaskQuestionDeleted, d.handleQuestionTags)
 	mux.HandleFunc(TaskSessionsCleanup, d.handleSessionsCleanup)
 	mux.HandleFunc(TaskOutboxPurge, d.handleOutboxPurge)

@@ -21,12 +21,16 @@ const (
 	TaskNotifyDigest = "notify:digest"
 	// TaskRemindAskers reminds askers with answers and none accepted.
 	TaskRemindAskers = "notify:remind"
+	// TaskNotifyMails mails each new notification, of whatever kind, to
+	// members who want a mail per event (every minute, after a watermark).
+	TaskNotifyMails = "notify:mails"
 )
 
 func init() {
 	Schedule = append(Schedule,
 		struct{ Spec, Type string }{"*/15 * * * *", TaskNotifyDigest},
-		struct{ Spec, Type string }{"@every 1h", TaskRemindAskers})
+		struct{ Spec, Type string }{"@every 1h", TaskRemindAskers},
+		struct{ Spec, Type string }{"@every 1m", TaskNotifyMails})
 }
 
 // notifyHandlers registers the notification tasks.
@@ -34,7 +38,7 @@ func (d Deps) notifyHandlers(mux *asynq.ServeMux) {
 	mux.HandleFunc(models.TaskNotifyPost, d.handleNotifyPost)
 	mux.HandleFunc(models.TaskNotifyAccepted, d.handleNotifyAccepted)
 	mux.HandleFunc(models.TaskNotifyKudos, d.handleNotifyKudos)
-	mux.HandleFunc(models.TaskNotificationMail, d.handleNotificationMail)
+	mux.HandleFunc(TaskNotifyMails, d.handleNotifyMails)
 	mux.HandleFunc(TaskNotifyDigest, d.handleNotifyDigest)
 	mux.HandleFunc(TaskRemindAskers, d.handleRemindAskers)
 }
@@ -135,15 +139,45 @@ func (d Deps) footer(lang, unsubscribe string, extra ...string) string {
 	return b.String()
 }
 
-// handleNotificationMail mails one notification to a member who wants a
-// mail per event, once (the notification's emailed_at is set in the
-// transaction that queues the mail).
-func (d Deps) handleNotificationMail(ctx context.Context, t *asynq.Task) error {
-	var ev models.NotificationEvent
-	if err := json.Unmarshal(t.Payload(), &ev); err != nil || ev.NotificationID == 0 {
-		return fmt.Errorf("bad payload %q: %v: %w", t.Payload(), err, asynq.SkipRetry)
+// handleQuestionCreated recounts a new question's tags and fans it out
+// to the followers of its board and tags and the people it mentions.
+func (d Deps) handleQuestionCreated(ctx context.Context, t *asynq.Task) error {
+	if err := d.handleQuestionTags(ctx, t); err != nil {
+		return err
 	}
-	n, r, err := models.NotificationForMail(ctx, d.DB, ev.NotificationID)
+	return d.handleNotifyPost(ctx, t)
+}
+
+// mailSweepBatch is how many notifications one sweep looks at.
+const mailSweepBatch = 500
+
+// handleNotifyMails mails the notifications written since the last sweep
+// to the members who want a mail per event. Every kind goes this way,
+// whoever wrote it through models.Notify.
+func (d Deps) handleNotifyMails(ctx context.Context, _ *asynq.Task) error {
+	for {
+		ids, err := models.NotificationsToMail(ctx, d.DB, d.now(), mailSweepBatch)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		for _, id := range ids {
+			if err := d.mailNotification(ctx, id); err != nil {
+				return err
+			}
+		}
+		if err := models.SetMailWatermark(ctx, d.DB, ids[len(ids)-1]); err != nil {
+			return err
+		}
+		if len(ids) < mailSweepBatch {
+			return nil
+		}
+	}
+}
+
+// mailNotification mails one notification if its reader wants a mail per
+// event, once (emailed_at is set in the transaction that queues the mail).
+func (d Deps) mailNotification(ctx context.Context, id int64) error {
+	n, r, err := models.NotificationForMail(ctx, d.DB, id)
 	if err != nil || n == nil {
 		return err
 	}

@@ -67,11 +67,7 @@ func Notify(tx *gorm.DB, n Notification) (bool, error) {
 	if res.Error != nil {
 		return false, fmt.Errorf("notify %d of %s: %w", n.UserID, n.Kind, res.Error)
 	}
-	if res.RowsAffected == 0 {
-		return false, nil
-	}
-	// Every kind reaches the member's email the same way (notify_mail.go).
-	return true, Enqueue(tx, TaskNotificationMail, NotificationEvent{NotificationID: n.ID})
+	return res.RowsAffected > 0, nil
 }
 
 // NotificationView is a notification as the list shows it.

@@ -39,9 +39,6 @@ const (
 	TaskNotifyKudos = "notify:kudos"
 	// TaskNotifyAccepted tells an answer's author it was accepted (QuestionEvent).
 	TaskNotifyAccepted = "notify:accepted"
-	// TaskNotificationMail mails one notification to a member who wants
-	// a mail per event (NotificationEvent); Notify queues it.
-	TaskNotificationMail = "notify:mail"
 )
 
 // KudosEvent is the payload of TaskNotifyKudos.
@@ -50,13 +47,9 @@ type KudosEvent struct {
 	ActorID int64 `json:"actor_id"`
 }
 
-// NotificationEvent is the payload of TaskNotificationMail.
-type NotificationEvent struct {
-	NotificationID int64 `json:"notification_id"`
-}
-
-// postWritten, called in the transaction that writes a question or answer
-// post, makes its author follow the question and queues the fan-out.
+// postWritten, called in the transaction that writes an answer, makes its
+// author follow the question and queues the fan-out. (A new question's
+// fan-out runs with its TaskQuestionCreated job.)
 func postWritten(tx *gorm.DB, q *Question, p *Post) error {
 	if err := follow(tx, p.AuthorID, FollowQuestion, q.ID); err != nil {
 		return err

@@ -284,3 +284,47 @@ func RemindAskers(ctx context.Context, db *gorm.DB, now time.Time) (int, error) 
 	}
 	return n, nil
 }
+
+// mailWatermarkSetting names the settings row holding the id of the last
+// notification the per-event mail sweep looked at.
+const mailWatermarkSetting = "notify_mail_watermark"
+
+// MailSettle is how old a notification must be before the mail sweep
+// takes it: transactions that took lower ids have committed by then, so
+// the watermark never passes a notification that is still being written.
+const MailSettle = 30 * time.Second
+
+// NotificationsToMail returns, oldest first, up to limit notifications
+// after the sweep's watermark that have settled by now. It stops at the
+// first one still settling, so the watermark never skips one.
+func NotificationsToMail(ctx context.Context, db *gorm.DB, now time.Time, limit int) ([]int64, error) {
+	db = db.WithContext(ctx)
+	var wm string
+	if err := db.Table("settings").Where("name = ?", mailWatermarkSetting).Select("value").Scan(&wm).Error; err != nil {
+		return nil, err
+	}
+	after, _ := strconv.ParseInt(wm, 10, 64)
+	var rows []struct {
+		ID        int64
+		CreatedAt time.Time
+	}
+	if err := db.Table("notifications").Select("id, created_at").Where("id > ?", after).Order("id").Limit(limit).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	var out []int64
+	for _, r := range rows {
+		if r.CreatedAt.After(now.Add(-MailSettle)) {
+			break
+		}
+		out = append(out, r.ID)
+	}
+	return out, nil
+}
+
+// SetMailWatermark records that the sweep has looked at every
+// notification up to id.
+func SetMailWatermark(ctx context.Context, db *gorm.DB, id int64) error {
+	return db.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "name"}},
+		DoUpdates: clause.AssignmentColumns([]string{"value", "updated_at"})}).
+		Table("settings").Create(map[string]any{"name": mailWatermarkSetting, "value": strconv.FormatInt(id, 10), "updated_at": time.Now().UTC()}).Error
+}

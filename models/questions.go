@@ -171,7 +171,7 @@ func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question
 		if err := awardPost(tx, p, ReasonQuestionPosted, b.ID); err != nil {
 			return err
 		}
-		if err := postWritten(tx, q, p); err != nil {
+		if err := follow(tx, author.ID, FollowQuestion, q.ID); err != nil {
 			return err
 		}
 		return Enqueue(tx, TaskQuestionCreated, QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: author.ID})
