@@ -165,6 +165,7 @@ func TestExpertApplicationJourney(t *testing.T) {
 		})
 
 		// The new expert: notification, label with tier, experts-only board.
+		dropMemberNotifications(t, ts) // answers, badges: not this test's
 		notes := f.mina.get("/notifications")
 		mustStatus(t, notes, http.StatusOK)
 		if !strings.Contains(notes.Body, "Welcome to the expert program") || !strings.Contains(notes.Body, "Champion") {

@@ -23,12 +23,8 @@ type notificationsData struct {
 
 // NotificationText is the sentence of one notification in the reader's language.
 func (p *Page) NotificationText(n *models.NotificationView) string {
-	actor := n.ActorName
-	if actor == "" {
-		actor = n.ActorHandle
-	}
 	id := "notify." + n.Kind // every kind is checked by TestUsedMessageIDsExist
-	return p.L.T(id, "Title", n.QuestionTitle, "Actor", actor, "Detail", n.Detail)
+	return p.L.TArgs(id, models.NotificationArgs(n))
 }
 
 func (s *server) notificationsPage(c *gin.Context) {

@@ -81,6 +81,7 @@ type listData struct {
 	Boards    []models.Board
 	Tags      []models.Tag
 	BaseURL   string
+	Following bool // the reader follows the board or tag
 }
 
 func (s *server) listPage(kind models.ListKind) gin.HandlerFunc {
@@ -146,7 +147,7 @@ func (s *server) boardPage(c *gin.Context) {
 		s.errorPage(c, http.StatusBadRequest, "error.bad_request")
 		return
 	}
-	s.renderList(c, &listData{Kind: kind, Board: b, BaseURL: "/b/" + b.Slug},
+	s.renderList(c, &listData{Kind: kind, Board: b, BaseURL: "/b/" + b.Slug, Following: s.following(c, models.FollowBoard, b.ID)},
 		models.ListOptions{Kind: kind, BoardID: b.ID})
 }
 
@@ -156,7 +157,7 @@ func (s *server) tagPage(c *gin.Context) {
 		s.handleErr(c, err)
 		return
 	}
-	s.renderList(c, &listData{Kind: models.ListLatest, Tag: t, BaseURL: "/tags/" + url.PathEscape(t.Name)},
+	s.renderList(c, &listData{Kind: models.ListLatest, Tag: t, BaseURL: "/tags/" + url.PathEscape(t.Name), Following: s.following(c, models.FollowTag, t.ID)},
 		models.ListOptions{Kind: models.ListLatest, TagID: t.ID})
 }
 
@@ -204,6 +205,7 @@ func (s *server) searchPage(c *gin.Context) {
 type questionData struct {
 	Q         *models.QuestionView
 	CanAccept bool
+	Following bool
 }
 
 func (s *server) questionPage(c *gin.Context) {
@@ -222,7 +224,7 @@ func (s *server) showQuestion(c *gin.Context, status int, verr *models.Validatio
 		s.handleErr(c, err)
 		return
 	}
-	p := &Page{Data: &questionData{Q: v, CanAccept: models.CanAccept(u, &v.Question)}, Errors: verr, Form: form}
+	p := &Page{Data: &questionData{Q: v, CanAccept: models.CanAccept(u, &v.Question), Following: s.following(c, models.FollowQuestion, v.ID)}, Errors: verr, Form: form}
 	p.Title = v.Title
 	s.render(c, status, "question", p)
 }

@@ -33,7 +33,7 @@ type server struct {
 func (a *App) Handler() http.Handler {
 	s := a.newServer()
 	s.engine = s.routes()
-	return withRequestLog(a.Logger, withSecurity(s.formTargets(), s.withCSRF(s.engine)))
+	return withRequestLog(a.Logger, withSecurity(s.formTargets(), s.withOneClickUnsubscribe(s.withCSRF(s.engine))))
 }
 
 func (a *App) newServer() *server {
@@ -116,6 +116,8 @@ func (s *server) routes() *gin.Engine {
 	s.issueRoutes(auth)
 	// -- notifications (handlers_notifications.go) --
 	s.notificationRoutes(auth)
+	// -- following, email preferences and unsubscribe links (handlers_notify.go) --
+	s.notifyRoutes(r, auth)
 	// -- expert program: program page, applications, admin queue, verification (handlers_experts.go) --
 	s.expertRoutes(r, auth)
 	// -- routing of unanswered questions and the expert dashboard (handlers_dashboard.go) --

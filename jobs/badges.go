@@ -37,7 +37,7 @@ func (d Deps) handleBadgeCheck(ctx context.Context, t *asynq.Task) error {
 	if n > 0 {
 		d.logger().InfoContext(ctx, "badges awarded", "user_id", ev.UserID, "count", n)
 	}
-	return nil
+	return d.notifyAwards(ctx, ev.UserID) // notify.go
 }
 
 // handleBadgesSweep catches the badges that events missed.

@@ -35,6 +35,11 @@ type Deps struct {
 	HTTPClient *http.Client
 	// BaseURL is the forum's public URL, for links in mails and webhooks.
 	BaseURL string
+	// Secret signs the unsubscribe links of mails (the app's secret).
+	Secret []byte
+	// Text translates message id into lang (the web's catalogues), for
+	// mails in the reader's language; nil leaves the message ids.
+	Text func(lang, id string, args map[string]any) string
 }
 
 func (d Deps) now() time.Time {
@@ -57,11 +62,12 @@ func (d Deps) logger() *slog.Logger {
 func NewMux(d Deps) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Use(d.outboxDone)
-	mux.HandleFunc(models.TaskQuestionCreated, d.handleQuestionTags)
+	mux.HandleFunc(models.TaskQuestionCreated, d.handleQuestionCreated) // notify.go
 	mux.HandleFunc(models.TaskQuestionDeleted, d.handleQuestionTags)
 	mux.HandleFunc(TaskSessionsCleanup, d.handleSessionsCleanup)
 	mux.HandleFunc(TaskOutboxPurge, d.handleOutboxPurge)
 	mux.HandleFunc(models.TaskBadgeCheck, d.handleBadgeCheck)
+	d.notifyHandlers(mux) // notify.go
 	mux.HandleFunc(TaskBadgesSweep, d.handleBadgesSweep)
 	mux.HandleFunc(TaskLeaderboardRefresh, d.handleLeaderboardRefresh)
 	mux.HandleFunc(TaskKudosAudit, d.handleKudosAudit)

@@ -31,6 +31,11 @@ type Mail struct {
 	// Key names the message: its Message-ID derives from it, so a
 	// redelivered task sends a message receivers can tell is the same.
 	Key string `json:"key"`
+	// Headers are extra header fields (List-Unsubscribe, ...), ASCII.
+	Headers map[string]string `json:"headers,omitempty"`
+	// Date, when set, is the mail's Date (a digest's period end, in the
+	// reader's time zone); else the time it is sent.
+	Date time.Time `json:"date,omitzero"`
 }
 
 // NewMailTask is the task that sends m.
@@ -65,7 +70,14 @@ func message(from string, m Mail) (*gomail.Msg, error) {
 		return nil, fmt.Errorf("%w: to %q: %v", errBadMail, m.To, err)
 	}
 	msg.Subject(m.Subject)
-	msg.SetDate()
+	if m.Date.IsZero() {
+		msg.SetDate()
+	} else {
+		msg.SetDateWithValue(m.Date)
+	}
+	for k, v := range m.Headers {
+		msg.SetGenHeaderPreformatted(gomail.Header(k), v)
+	}
 	domain := "crowdcare.invalid"
 	if at := strings.LastIndexByte(from, '@'); at >= 0 {
 		domain = strings.Trim(from[at+1:], "> ")

@@ -91,6 +91,9 @@ func GiveKudos(ctx context.Context, db *gorm.DB, giver *User, postID int64) (Kud
 				return err
 			}
 		}
+		if err := Enqueue(tx, TaskNotifyKudos, KudosEvent{PostID: postID, ActorID: giver.ID}); err != nil {
+			return err
+		}
 		return Enqueue(tx, TaskBadgeCheck, BadgeCheckEvent{UserID: p.AuthorID})
 	})
 	if err != nil && !errors.Is(err, errAlreadyGiven) {

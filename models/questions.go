@@ -178,6 +178,9 @@ func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question
 		if err := awardPost(tx, p, ReasonQuestionPosted, b.ID); err != nil {
 			return err
 		}
+		if err := follow(tx, author.ID, FollowQuestion, q.ID); err != nil {
+			return err
+		}
 		return Enqueue(tx, TaskQuestionCreated, QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: author.ID})
 	})
 	if err != nil {
@@ -310,6 +313,9 @@ func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in
 			return err
 		}
 		if err := awardPost(tx, p, ReasonAnswerPosted, b.ID); err != nil {
+			return err
+		}
+		if err := postWritten(tx, q, p); err != nil {
 			return err
 		}
 		return Enqueue(tx, TaskBadgeCheck, BadgeCheckEvent{UserID: author.ID})
@@ -503,6 +509,9 @@ func Accept(ctx context.Context, db *gorm.DB, actor *User, questionID, answerID 
 			return err
 		}
 		if err := awardAccept(tx, q, &p, actor); err != nil {
+			return err
+		}
+		if err := Enqueue(tx, TaskNotifyAccepted, QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: actor.ID}); err != nil {
 			return err
 		}
 		return tx.Model(&Question{}).Where("id = ?", q.ID).Update("accepted_answer_id", p.ID).Error
