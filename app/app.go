@@ -242,7 +242,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(jobs.NewMux(jobs.Deps{DB: a.DB, Logger: a.Logger, Mailer: mailer, BaseURL: a.Cfg.BaseURL})); err != nil {
+	if err := srv.Start(jobs.NewMux(jobs.Deps{DB: a.DB, Logger: a.Logger, Mailer: mailer, BaseURL: a.Cfg.BaseURL, ExportDir: a.Cfg.ExportDir()})); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	relay := &jobs.Relay{DB: a.DB, Client: a.client, Queue: a.Cfg.Queue, Logger: a.Logger, Interval: a.Cfg.OutboxInterval}

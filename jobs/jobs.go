@@ -35,6 +35,8 @@ type Deps struct {
 	HTTPClient *http.Client
 	// BaseURL is the forum's public URL, for links in mails and webhooks.
 	BaseURL string
+	// ExportDir receives archive exports (DATA_DIR/exports).
+	ExportDir string
 }
 
 func (d Deps) now() time.Time {
@@ -70,6 +72,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.HandleFunc(models.TaskIssueAlert, d.handleIssueAlert)
 	mux.HandleFunc(TaskExpertsRoute, d.handleExpertsRoute)
 	mux.HandleFunc(TaskTrendsDetect, d.handleTrendsDetect)
+	mux.HandleFunc(models.TaskArchiveExport, d.handleArchiveExport)
 	return mux
 }
 
