@@ -87,7 +87,9 @@ func newHealthWorld(t *testing.T, db *gorm.DB) *healthWorld {
 	w.rayID = w.user("ray", models.RoleExpert).ID
 	w.user("mona", models.RoleModerator)
 	w.pia = w.user("pia", models.RoleProduct).ID
-	day := func(d int, h, m int) time.Time { return w.from.AddDate(0, 0, d).Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	day := func(d int, h, m int) time.Time {
+		return w.from.AddDate(0, 0, d).Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+	}
 
 	q1 := w.ask("asha", "printers", day(0, 10, 0), "en")
 	a := w.answer("omar", q1, 30*time.Minute)
