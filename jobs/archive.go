@@ -61,6 +61,11 @@ func (d Deps) writeArchive(ctx context.Context, ex *models.ArchiveExport) error 
 		return err
 	}
 	final := filepath.Join(d.ExportDir, models.ArchiveFileName(ex.ID))
+	// A run cut short left its temporary file behind.
+	stale, _ := filepath.Glob(final + ".tmp-*")
+	for _, f := range stale {
+		_ = os.Remove(f)
+	}
 	tmp, err := os.CreateTemp(d.ExportDir, models.ArchiveFileName(ex.ID)+".tmp-*")
 	if err != nil {
 		return err

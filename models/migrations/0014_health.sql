@@ -36,3 +36,8 @@ CREATE TABLE archive_exports (
 -- keyset batches; audit_log_created already serves the audit log.
 CREATE INDEX posts_created ON posts (created_at, id);
 CREATE INDEX post_revisions_created ON post_revisions (created_at, id);
+
+-- Community health finds each question's first answer and counts the
+-- answers to a period's questions: an index-only scan per question with
+-- this (live answers only) instead of a heap fetch per post.
+CREATE INDEX posts_question_answers ON posts (question_id, created_at, id, author_id) WHERE kind = 'answer' AND deleted_at IS NULL;
