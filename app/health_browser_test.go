@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -52,9 +51,6 @@ func TestSavedReplyInsertsInBrowser(t *testing.T) {
 			}
 			b.screenshot(dir, "exports-"+v.Name+".png", v, func() { b.open("/admin/exports", 200) })
 		}
-	}
-	if !strings.Contains(b.text("h1"), "") {
-		t.Fatal("unreachable")
 	}
 	b.assertClean()
 }
