@@ -71,6 +71,9 @@ type Config struct {
 // MailDir is where mails are written when no SMTP server is configured.
 func (c Config) MailDir() string { return filepath.Join(c.DataDir, "mail") }
 
+// ExportDir is where archive exports are written: DataDir/exports.
+func (c Config) ExportDir() string { return filepath.Join(c.DataDir, "exports") }
+
 // ProviderConfig is one configured sign-in provider.
 type ProviderConfig struct {
 	// Name is the provider's id in URLs: google, github, facebook, twitter,

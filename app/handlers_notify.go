@@ -26,7 +26,7 @@ func (s *server) notifyRoutes(r *gin.Engine, auth *gin.RouterGroup) {
 // reader's language with the web's catalogues and carry links signed with
 // the app's secret.
 func (a *App) jobDeps(mailer jobs.Mailer) jobs.Deps {
-	return jobs.Deps{DB: a.DB, Logger: a.Logger, Mailer: mailer, BaseURL: a.Cfg.BaseURL, Secret: a.secret, Text: a.mailText}
+	return jobs.Deps{DB: a.DB, Logger: a.Logger, Mailer: mailer, BaseURL: a.Cfg.BaseURL, Secret: a.secret, Text: a.mailText, ExportDir: a.Cfg.ExportDir()}
 }
 
 // mailText translates a mail's message.

@@ -224,6 +224,7 @@ func (s *server) showQuestion(c *gin.Context, status int, verr *models.Validatio
 		s.handleErr(c, err)
 		return
 	}
+	form = s.savedReplyPrefill(c, form)
 	p := &Page{Data: &questionData{Q: v, CanAccept: models.CanAccept(u, &v.Question), Following: s.following(c, models.FollowQuestion, v.ID)}, Errors: verr, Form: form}
 	p.Title = v.Title
 	s.render(c, status, "question", p)

@@ -124,6 +124,8 @@ func (s *server) routes() *gin.Engine {
 	s.dashboardRoutes(r, auth)
 	// -- recognition: manual badges, contributor exports, employee volunteers (handlers_recognition.go) --
 	s.recognitionRoutes(r, auth)
+	// -- community health, archive exports and saved replies (handlers_health.go) --
+	s.healthRoutes(r, auth)
 
 	admin := r.Group("/admin", s.requireRole(models.RoleAdmin))
 	admin.GET("/boards", s.adminBoards)

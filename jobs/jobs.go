@@ -40,6 +40,8 @@ type Deps struct {
 	// Text translates message id into lang (the web's catalogues), for
 	// mails in the reader's language; nil leaves the message ids.
 	Text func(lang, id string, args map[string]any) string
+	// ExportDir receives archive exports (DATA_DIR/exports).
+	ExportDir string
 }
 
 func (d Deps) now() time.Time {
@@ -77,6 +79,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.HandleFunc(models.TaskIssueFixed, d.handleIssueFix)
 	mux.HandleFunc(TaskExpertsRoute, d.handleExpertsRoute)
 	mux.HandleFunc(TaskTrendsDetect, d.handleTrendsDetect)
+	mux.HandleFunc(models.TaskArchiveExport, d.handleArchiveExport)
 	return mux
 }
 
