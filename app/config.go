@@ -48,6 +48,10 @@ type Config struct {
 	DevLogin string
 	// OutboxInterval is how often the relay polls (CROWDCARE_OUTBOX_INTERVAL).
 	OutboxInterval time.Duration
+	// PostingLimits applies new members' first-day limits and per-user
+	// posting rate limits: on by default, "off" for tests that post a lot
+	// as fresh users (CROWDCARE_POSTING_LIMITS).
+	PostingLimits bool
 	// AdminEmails become admins when they sign in with that verified email
 	// (CROWDCARE_ADMIN_EMAILS, comma-separated).
 	AdminEmails []string
@@ -188,6 +192,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		OutboxInterval:    durVar("CROWDCARE_OUTBOX_INTERVAL", time.Second),
 		AdminEmails:       splitList(get("CROWDCARE_ADMIN_EMAILS", "")),
 		EmployeeDomains:   splitList(get("CROWDCARE_EMPLOYEE_DOMAINS", "")),
+		PostingLimits:     get("CROWDCARE_POSTING_LIMITS", "on") != "off",
 	}
 	for _, email := range c.AdminEmails {
 		if !strings.Contains(email, "@") {

@@ -122,6 +122,8 @@ func (s *server) routes() *gin.Engine {
 	s.dashboardRoutes(r, auth)
 	// -- recognition: manual badges, contributor exports, employee volunteers (handlers_recognition.go) --
 	s.recognitionRoutes(r, auth)
+	// -- safety: held posts' review queue, private threads (handlers_safety.go) --
+	s.safetyRoutes(auth)
 
 	admin := r.Group("/admin", s.requireRole(models.RoleAdmin))
 	admin.GET("/boards", s.adminBoards)

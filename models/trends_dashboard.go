@@ -121,7 +121,7 @@ func LoadIssue(ctx context.Context, db *gorm.DB, viewer *User, id int64) (*Issue
 	if err := db.Table("emerging_issue_questions eq").
 		Select("q.id AS question_id, q.title, q.lang, q.author_id, q.answer_count, q.created_at").
 		Joins("JOIN questions q ON q.id = eq.question_id").
-		Where("eq.issue_id = ? AND q.deleted_at IS NULL", id).Order("q.created_at, q.id").Limit(IssueQuestionLimit).
+		Where("eq.issue_id = ? AND q.deleted_at IS NULL", id).Where(SeenQuestions(db, viewer, "q")).Order("q.created_at, q.id").Limit(IssueQuestionLimit).
 		Scan(&d.Questions).Error; err != nil {
 		return nil, err
 	}
