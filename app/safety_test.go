@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/crowdcare/crowdcare/internal/testenv"
 	"github.com/crowdcare/crowdcare/models"
 )
@@ -412,6 +414,168 @@ func TestPrivateThreadMove(t *testing.T) {
 		ts.App.DB.Raw("SELECT COUNT(*) FROM audit_log WHERE action IN ('safety.private', 'safety.public')").Scan(&audits)
 		if audits != 2 {
 			t.Errorf("%d audit entries, want 2", audits)
+		}
+	})
+}
+
+// TestPrivateThreadsOnEveryPath extends the role × path matrix of
+// TestPrivateBoardsOnEveryPath and TestPrivateBoardsNeverLeak to private
+// threads and held posts: on a public board, a private thread is read by
+// its asker and staff only, and a held question or answer by its author and
+// moderators only, on every page; nothing else ever names them.
+func TestPrivateThreadsOnEveryPath(t *testing.T) {
+	forEachServer(t, func(t *testing.T, ts *testServer) {
+		admin := ts.client()
+		admin.signIn("ada", "admin")
+		makeBoard(t, admin, "open", "public")
+		asker := ts.client()
+		asker.signIn("asha")
+		newbie := ts.client()
+		newbie.signIn("newbie")
+		// A private thread with its own tag, answered by the admin.
+		privID := mustAskForm(t, asker, url.Values{"board": {"open"}, "title": {"Zebrafinch refund request"},
+			"body": {"My card 4111 1111 1111 1111 zebrafinchbody"}, "tags": {"secretag, shared"}, "private_data": {"private"}})
+		mustAnswer(t, admin, privID, "We refunded it zebrafinchanswer")
+		// A private unanswered thread (experts' queue) and a public question.
+		privOpenID := mustAskForm(t, asker, url.Values{"board": {"open"}, "title": {"Zebrafinch second open thread"},
+			"body": {"Mail asha.rao@gmail.com"}, "tags": {"shared"}, "private_data": {"private"}})
+		pubID := mustAsk(t, asker, "open", "Public toucan question", "Public body", "shared")
+		// Held: a question and an answer by a new member, with links.
+		nb := userByHandle(t, ts, "newbie")
+		hq, err := models.Ask(t.Context(), ts.App.DB, nb, models.AskInput{Board: "open", Title: "Heldtoucan cheap ink",
+			Body: "Buy at https://ink.example.net heldtoucanbody", Tags: []string{"heldtag"}, Screen: models.Screening{NewAccount: true}})
+		if err != nil || !hq.Held {
+			t.Fatalf("held question: %v %+v", err, hq)
+		}
+		makeHeldAnswer(t, ts, "newbie", pubID)
+		waitTagCounts(t, ts)
+		secrets := []string{"Zebrafinch", "zebrafinch", "Heldtoucan", "heldtoucan", "spam.example.net", "secretag", "heldtag"}
+		type who struct {
+			viewer
+			private, held bool // may read the private thread / the held question
+		}
+		all := []who{
+			{viewer{"visitor", "", nil, nil}, false, false},
+			{viewer{"member", "mina", nil, nil}, false, false},
+			{viewer{"asker", "asha", nil, nil}, true, false},
+			{viewer{"held author", "newbie", nil, nil}, false, true},
+			{viewer{"product team", "pete", []string{"product"}, nil}, false, false},
+			{viewer{"expert", "ezra", []string{"expert"}, nil}, false, false},
+			{viewer{"employee", "emil", []string{"employee"}, nil}, true, false},
+			{viewer{"moderator", "mona", []string{"moderator"}, nil}, true, true},
+			{viewer{"admin", "ada", []string{"admin"}, nil}, true, true},
+		}
+		for _, v := range all {
+			t.Run(v.name, func(t *testing.T) {
+				c := ts.client()
+				if v.handle != "" {
+					c.signIn(v.handle, v.roles...)
+					uid := userIDOf(t, ts, v.handle)
+					for _, q := range []int64{privID, hq.ID} {
+						err := ts.App.DB.Transaction(func(tx *gorm.DB) error {
+							_, err := models.Notify(tx, models.Notification{UserID: uid, Kind: models.NotifyAnswerVerified, QuestionID: &q,
+								URL: fmt.Sprintf("/q/%d", q), DedupKey: fmt.Sprintf("safety-matrix:%d", q)})
+							return err
+						})
+						if err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				// The pages themselves.
+				for id, want := range map[int64]bool{privID: v.private, privOpenID: v.private, hq.ID: v.held} {
+					r := c.get(fmt.Sprintf("/q/%d", id))
+					if want {
+						mustStatus(t, r, http.StatusOK)
+					} else {
+						checkErrorPage(t, r, http.StatusNotFound)
+					}
+				}
+				pub := c.get(fmt.Sprintf("/q/%d", pubID))
+				mustStatus(t, pub, http.StatusOK)
+				if got := strings.Contains(pub.Body, "spam.example.net"); got != (v.handle == "newbie" || v.held) {
+					t.Errorf("held answer shown=%v on the public question", got)
+				}
+				// Every list, search, tag, feed, profile, points and board page.
+				paths := []string{"/", "/unanswered", "/solved", "/b/open", "/b/open?list=unanswered", "/boards",
+					"/search?q=refund", "/search?q=refunded", "/search?q=cheap", "/search?q=ink", "/search?q=mail",
+					"/tags/shared", "/b/open/feed.atom", "/tags/shared/feed.atom",
+					"/u/asha", "/u/ada", "/u/newbie", "/u/asha/points", "/u/ada/points", "/leaderboard"}
+				if v.handle != "" {
+					paths = append(paths, "/notifications")
+				}
+				for _, path := range paths {
+					r := c.get(path)
+					mustStatus(t, r, http.StatusOK)
+					canPrivate := v.private && path != "/boards" && !strings.Contains(path, "feed.atom")
+					for _, s := range secrets {
+						allowed := (canPrivate && strings.Contains(strings.ToLower(s), "zebrafinch")) ||
+							(canPrivate && s == "secretag") ||
+							(v.held && path == "/notifications" && strings.Contains(strings.ToLower(s), "heldtoucan"))
+						if !allowed && strings.Contains(r.Body, s) {
+							t.Errorf("%s shows %q to %s", path, s, v.name)
+						}
+					}
+				}
+				if v.private {
+					for _, path := range []string{"/", "/search?q=refund", "/tags/secretag", "/u/asha", "/b/open"} {
+						if r := c.get(path); !strings.Contains(r.Body, "Zebrafinch refund request") {
+							t.Errorf("%s lacks the private thread for %s", path, v.name)
+						}
+					}
+				}
+				for _, tag := range []string{"secretag", "heldtag"} {
+					r := c.get("/tags/" + tag)
+					if tag == "secretag" && v.private {
+						mustStatus(t, r, http.StatusOK)
+					} else {
+						checkErrorPage(t, r, http.StatusNotFound)
+					}
+					checkErrorPage(t, c.get("/tags/"+tag+"/feed.atom"), http.StatusNotFound)
+				}
+				// The bell counts only what the reader may open.
+				if v.handle != "" {
+					want := 0
+					if v.private {
+						want++
+					}
+					// A held thread is in nobody's bell, its author's included.
+					u := userByHandle(t, ts, v.handle)
+					u.Roles = nil
+					for _, r := range v.roles {
+						u.Roles = append(u.Roles, models.Role(r))
+					}
+					n, err := models.UnreadNotifications(t.Context(), ts.App.DB, u)
+					if err != nil {
+						t.Fatal(err)
+					}
+					home := c.get("/")
+					if int(n) != want || (want > 0) != strings.Contains(home.Body, `class="bell-count"`) {
+						t.Errorf("unread %d, want %d (bell shown %v)", n, want, strings.Contains(home.Body, `class="bell-count"`))
+					}
+				}
+				// Writing to a thread one may not read is writing to nothing.
+				if v.handle != "" && !v.private {
+					noWrite(t, ts, func() {
+						checkErrorPage(t, c.post(fmt.Sprintf("/q/%d/answers", privID), url.Values{"body": {"Sneaky answer"}}), http.StatusNotFound)
+						checkErrorPage(t, c.post(fmt.Sprintf("/q/%d/privacy", privID), url.Values{"private": {"0"}, "reason": {"x"}}), http.StatusForbidden)
+					})
+				}
+			})
+		}
+		// Experts' queue: the private unanswered thread is not in it.
+		ex := ts.client()
+		ex.signIn("ezra", "expert")
+		if r := ex.get("/experts/dashboard"); strings.Contains(r.Body, "Zebrafinch") || strings.Contains(r.Body, "Heldtoucan") {
+			t.Error("expert dashboard lists a private or held thread")
+		}
+		// Counts: the board counts its public question only; tags count public ones.
+		var bc, shared, secret int
+		ts.App.DB.Raw("SELECT question_count FROM boards WHERE slug = 'open'").Scan(&bc)
+		ts.App.DB.Raw("SELECT question_count FROM tags WHERE name = 'shared'").Scan(&shared)
+		ts.App.DB.Raw("SELECT question_count FROM tags WHERE name = 'secretag'").Scan(&secret)
+		if bc != 1 || shared != 1 || secret != 0 {
+			t.Errorf("board count %d, shared tag %d, secret tag %d; want 1, 1, 0", bc, shared, secret)
 		}
 	})
 }
