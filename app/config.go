@@ -117,6 +117,7 @@ var ConfigVars = append([]ConfigVar{
 	{"CROWDCARE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"CROWDCARE_DEV_LOGIN", "auto", "auto or off: the development sign-in (never in production)"},
 	{"CROWDCARE_OUTBOX_INTERVAL", "1s", "how often the outbox relay polls"},
+	{"CROWDCARE_POSTING_LIMITS", "on", "new members' first-day limits and per-user posting rate limits; off turns both off"},
 	{"CROWDCARE_ADMIN_EMAILS", "(none)", "comma-separated verified emails that become admins at sign-in"},
 	{"CROWDCARE_EMPLOYEE_DOMAINS", "(none)", "comma-separated email domains whose verified users are employees"},
 	{"CROWDCARE_SMTP_URL", "(mails written to DATA_DIR/mail)", "mail server: smtp://user:pass@host:587 (STARTTLS), smtps://…:465, ?tls=none for a local relay"},

@@ -195,8 +195,8 @@ func dueQuestions(db *gorm.DB, boards []Board, now time.Time, perQuestion int) (
 		var qs []dueQuestion
 		err := db.Table("questions q").Select("q.id, q.board_id, q.author_id, q.created_at").
 			// Private and held threads are for staff, not for experts' routing.
-			Where("q.board_id = ? AND q.deleted_at IS NULL AND q.private = ? AND q.held = ? AND q.answer_count = 0 AND q.created_at >= ? AND q.created_at <= ?", false, false,
-				b.ID, oldest, now.Add(-time.Duration(b.FirstResponseMinutes)*time.Minute)).
+			Where("q.board_id = ? AND q.deleted_at IS NULL AND q.private = ? AND q.held = ? AND q.answer_count = 0 AND q.created_at >= ? AND q.created_at <= ?",
+				b.ID, false, false, oldest, now.Add(-time.Duration(b.FirstResponseMinutes)*time.Minute)).
 			Where("(SELECT COUNT(*) FROM question_routes r WHERE r.question_id = q.id AND r.closed_at IS NULL) < ?", perQuestion).
 			Order("q.created_at, q.id").Limit(RouteBatch).Scan(&qs).Error
 		if err != nil {
