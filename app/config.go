@@ -50,6 +50,10 @@ type Config struct {
 	DevLogin string
 	// OutboxInterval is how often the relay polls (CROWDCARE_OUTBOX_INTERVAL).
 	OutboxInterval time.Duration
+	// PostingLimits applies new members' first-day limits and per-user
+	// posting rate limits: on by default, "off" for tests that post a lot
+	// as fresh users (CROWDCARE_POSTING_LIMITS).
+	PostingLimits bool
 	// AdminEmails become admins when they sign in with that verified email
 	// (CROWDCARE_ADMIN_EMAILS, comma-separated).
 	AdminEmails []string
@@ -121,6 +125,7 @@ var ConfigVars = append([]ConfigVar{
 	{"CROWDCARE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"CROWDCARE_DEV_LOGIN", "auto", "auto or off: the development sign-in (never in production)"},
 	{"CROWDCARE_OUTBOX_INTERVAL", "1s", "how often the outbox relay polls"},
+	{"CROWDCARE_POSTING_LIMITS", "on", "new members' first-day limits and per-user posting rate limits; off turns both off"},
 	{"CROWDCARE_ADMIN_EMAILS", "(none)", "comma-separated verified emails that become admins at sign-in"},
 	{"CROWDCARE_EMPLOYEE_DOMAINS", "(none)", "comma-separated email domains whose verified users are employees"},
 	{"CROWDCARE_SMTP_URL", "(mails written to DATA_DIR/mail)", "mail server: smtp://user:pass@host:587 (STARTTLS), smtps://…:465, ?tls=none for a local relay"},
@@ -198,6 +203,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		AdminEmails:       splitList(get("CROWDCARE_ADMIN_EMAILS", "")),
 		EmployeeDomains:   splitList(get("CROWDCARE_EMPLOYEE_DOMAINS", "")),
 		Languages:         splitList(get("CROWDCARE_LANGUAGES", "")),
+		PostingLimits:     get("CROWDCARE_POSTING_LIMITS", "on") != "off",
 	}
 	if len(c.Languages) > 0 {
 		if err := models.CheckLanguages(c.Languages); err != nil {

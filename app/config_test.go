@@ -21,6 +21,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Addr: "localhost:8080", BaseURL: "http://localhost:8080", Env: "development", DataDir: "./data",
 		Queue: "crowdcare", WorkerConcurrency: 10, DBMaxConns: 25, ShutdownTimeout: 20 * time.Second,
 		LogLevel: "info", DevLogin: "auto", OutboxInterval: time.Second, MailFrom: "Crowdcare <noreply@localhost>",
+		PostingLimits: true,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults\n got %+v\nwant %+v", c, want)

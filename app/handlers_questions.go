@@ -206,6 +206,7 @@ type questionData struct {
 	Q         *models.QuestionView
 	CanAccept bool
 	Following bool
+	Safety    *safetyNotice // a private-data warning on the answer form
 }
 
 func (s *server) questionPage(c *gin.Context) {
@@ -225,7 +226,7 @@ func (s *server) showQuestion(c *gin.Context, status int, verr *models.Validatio
 		return
 	}
 	form = s.savedReplyPrefill(c, form)
-	p := &Page{Data: &questionData{Q: v, CanAccept: models.CanAccept(u, &v.Question), Following: s.following(c, models.FollowQuestion, v.ID)}, Errors: verr, Form: form}
+	p := &Page{Data: &questionData{Q: v, CanAccept: models.CanAccept(u, &v.Question), Following: s.following(c, models.FollowQuestion, v.ID), Safety: noticeOf(c)}, Errors: verr, Form: form}
 	p.Title = v.Title
 	s.render(c, status, "question", p)
 }
@@ -233,6 +234,7 @@ func (s *server) showQuestion(c *gin.Context, status int, verr *models.Validatio
 type askData struct {
 	Boards []models.Board
 	Board  string
+	Safety *safetyNotice // a private-data warning
 }
 
 func (s *server) askForm(c *gin.Context) {
@@ -245,7 +247,7 @@ func (s *server) showAsk(c *gin.Context, status int, verr *models.ValidationErro
 		s.fail(c, err)
 		return
 	}
-	s.render(c, status, "ask", &Page{Title: "ask.title", Data: &askData{Boards: bs}, Errors: verr, Form: form})
+	s.render(c, status, "ask", &Page{Title: "ask.title", Data: &askData{Boards: bs, Safety: noticeOf(c)}, Errors: verr, Form: form})
 }
 
 func (s *server) askSubmit(c *gin.Context) {
@@ -253,8 +255,17 @@ func (s *server) askSubmit(c *gin.Context) {
 	if !ok {
 		return
 	}
-	in := models.AskInput{Board: form.Get("board"), Title: form.Get("title"), Body: form.Get("body"), Tags: models.ParseTags(form.Get("tags"))}
+	in := models.AskInput{Board: form.Get("board"), Title: form.Get("title"), Body: form.Get("body"), Tags: models.ParseTags(form.Get("tags")),
+		Screen: s.screening(form)}
+	if v := s.postRateLimited(c, "ask"); v != nil {
+		s.showAsk(c, http.StatusTooManyRequests, v, form)
+		return
+	}
 	q, err := models.Ask(c.Request.Context(), s.db, currentUser(c), in)
+	if status, v, ok := safetyFormError(c, err, true); ok {
+		s.showAsk(c, status, v, form)
+		return
+	}
 	if v, ok := validationErr(err); ok {
 		s.showAsk(c, http.StatusUnprocessableEntity, v, form)
 		return
@@ -271,7 +282,16 @@ func (s *server) answerSubmit(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p, err := models.Answer(c.Request.Context(), s.db, currentUser(c), id, models.AnswerInput{Body: form.Get("body"), Official: form.Get("official") == "1"})
+	if v := s.postRateLimited(c, "answer"); v != nil {
+		s.showQuestion(c, http.StatusTooManyRequests, v, form)
+		return
+	}
+	p, err := models.Answer(c.Request.Context(), s.db, currentUser(c), id, models.AnswerInput{Body: form.Get("body"), Official: form.Get("official") == "1",
+		Screen: s.screening(form)})
+	if status, v, ok := safetyFormError(c, err, false); ok {
+		s.showQuestion(c, status, v, form)
+		return
+	}
 	if v, ok := validationErr(err); ok {
 		s.showQuestion(c, http.StatusUnprocessableEntity, v, form)
 		return
@@ -353,6 +373,10 @@ func (s *server) editSubmit(c *gin.Context) {
 		return
 	}
 	in := models.EditInput{Title: form.Get("title"), Body: form.Get("body"), Tags: models.ParseTags(form.Get("tags"))}
+	if verr := s.postRateLimited(c, "edit"); verr != nil {
+		s.render(c, http.StatusTooManyRequests, "edit", &Page{Title: "edit.title", Data: &editData{Post: p, Title: v.Title}, Form: form, Errors: verr})
+		return
+	}
 	err := models.EditPost(c.Request.Context(), s.db, currentUser(c), p.ID, in)
 	if verr, ok := validationErr(err); ok {
 		s.render(c, http.StatusUnprocessableEntity, "edit", &Page{Title: "edit.title", Data: &editData{Post: p, Title: v.Title}, Form: form, Errors: verr})

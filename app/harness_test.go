@@ -45,6 +45,7 @@ func startServerWith(t *testing.T, backend testenv.Backend, extra map[string]str
 		"CROWDCARE_DATA_DIR":        t.TempDir(),
 		"CROWDCARE_QUEUE":           testenv.QueueName(),
 		"CROWDCARE_OUTBOX_INTERVAL": "50ms",
+		"CROWDCARE_POSTING_LIMITS":  "off", // safety_test.go turns them on
 		"CROWDCARE_LOG_LEVEL":       "warn",
 		"REDIS_URL":                 testenv.RedisURL(t),
 		"CROWDCARE_BASE_URL":        "http://" + ln.Addr().String(),

@@ -126,6 +126,8 @@ func (s *server) routes() *gin.Engine {
 	s.recognitionRoutes(r, auth)
 	// -- community health, archive exports and saved replies (handlers_health.go) --
 	s.healthRoutes(r, auth)
+	// -- safety: held posts' review queue, private threads (handlers_safety.go) --
+	s.safetyRoutes(auth)
 
 	admin := r.Group("/admin", s.requireRole(models.RoleAdmin))
 	admin.GET("/boards", s.adminBoards)

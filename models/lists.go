@@ -104,7 +104,7 @@ func ListQuestions(ctx context.Context, db *gorm.DB, viewer *User, opt ListOptio
 		Joins("LEFT JOIN boards b ON b.id = q.board_id").
 		Joins("LEFT JOIN users u ON u.id = q.author_id").
 		Where("q.deleted_at IS NULL").
-		Where("q.board_id IN (?)", VisibleBoards(db, viewer))
+		Where(SeenQuestions(db, viewer, "q"))
 	if opt.TagID != 0 {
 		// question_tags carries the question's time so the tag index orders the page.
 		qry = qry.Joins("JOIN question_tags qt ON qt.question_id = q.id").Where("qt.tag_id = ?", opt.TagID)
@@ -238,7 +238,7 @@ func PopularTags(ctx context.Context, db *gorm.DB, viewer *User, limit int) ([]T
 	db = db.WithContext(ctx)
 	recent := db.Table("questions q").Select("q.id").
 		Joins("JOIN boards b ON b.id = q.board_id").
-		Where("q.deleted_at IS NULL AND b.id IN (?)", VisibleBoards(db, viewer)).
+		Where("q.deleted_at IS NULL").Where(SeenQuestions(db, viewer, "q")).
 		Order("q.created_at DESC, q.id DESC").Limit(popularWindow)
 	var ts []Tag
 	err := db.Table("question_tags qt").Select("t.id, t.name, COUNT(*) AS question_count").
@@ -377,7 +377,7 @@ func LoadQuestion(ctx context.Context, db *gorm.DB, viewer *User, id int64) (*Qu
 	if err != nil {
 		return nil, err
 	}
-	if ok, err := CanSeeBoard(ctx, db, viewer, &Board{ID: row.BID, Visibility: row.BVisibility}); err != nil || !ok {
+	if ok, err := CanSeeBoard(ctx, db, viewer, &Board{ID: row.BID, Visibility: row.BVisibility}); err != nil || !ok || !CanReadThread(viewer, &row.Question) {
 		if err != nil {
 			return nil, err
 		}
@@ -385,7 +385,8 @@ func LoadQuestion(ctx context.Context, db *gorm.DB, viewer *User, id int64) (*Qu
 	}
 	v := &QuestionView{Question: row.Question, Board: Board{ID: row.BID, Slug: row.BSlug, Name: row.BName, Visibility: row.BVisibility}}
 	var posts []Post
-	if err := db.Where("question_id = ? AND deleted_at IS NULL", id).Order("created_at, id").Find(&posts).Error; err != nil {
+	if err := db.Table("posts p").Where("p.question_id = ? AND p.deleted_at IS NULL", id).Where(postAudience(viewer, "p")).
+		Order("p.created_at, p.id").Find(&posts).Error; err != nil {
 		return nil, err
 	}
 	seen := map[int64]bool{}

@@ -84,7 +84,7 @@ func visibleNotifications(db *gorm.DB, u *User) *gorm.DB {
 	return db.Table("notifications n").
 		Joins("LEFT JOIN questions q ON q.id = n.question_id").
 		Where("n.user_id = ?", u.ID).
-		Where("n.question_id IS NULL OR (q.deleted_at IS NULL AND q.board_id IN (?))", VisibleBoards(db, u))
+		Where("n.question_id IS NULL OR (q.deleted_at IS NULL AND ?)", SeenQuestions(db, u, "q"))
 }
 
 // Notifications lists u's notifications newest first, before the id
@@ -173,8 +173,15 @@ func unreadColumn() string {
 		}
 	}
 	vis = append(vis, "nb.id IN (SELECT rk.perk_board_id FROM ranks rk WHERE rk.perk_board_id IS NOT NULL AND rk.threshold <= users.points)")
+	// The thread rule of questionAudience, for the reader users.id.
+	staff := make([]string, len(staffRoles))
+	for i, r := range staffRoles {
+		staff[i] = "'" + string(r) + "'"
+	}
+	thread := "nq.held = FALSE AND (nq.private = FALSE OR nq.author_id = users.id OR EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = users.id AND ur.role IN (" +
+		strings.Join(staff, ", ") + ")))"
 	return "(SELECT COUNT(*) FROM notifications n LEFT JOIN questions nq ON nq.id = n.question_id LEFT JOIN boards nb ON nb.id = nq.board_id " +
-		"WHERE n.user_id = users.id AND n.read_at IS NULL AND (n.question_id IS NULL OR (nq.deleted_at IS NULL AND (" +
+		"WHERE n.user_id = users.id AND n.read_at IS NULL AND (n.question_id IS NULL OR (nq.deleted_at IS NULL AND " + thread + " AND (" +
 		strings.Join(vis, " OR ") + ")))) AS unread_count"
 }
 

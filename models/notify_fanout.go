@@ -196,7 +196,7 @@ func notifyAbout(db *gorm.DB, pc *postContext, rs []recipient, key string, actor
 			done[r.UserID] = true
 			if ok, err := CanSeeBoard(ctx, tx, u, &pc.Board); err != nil {
 				return err
-			} else if !ok {
+			} else if !ok || !CanReadThread(u, &pc.Question) {
 				continue // never tell someone about a post they cannot read
 			}
 			qid := pc.Question.ID

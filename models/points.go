@@ -421,9 +421,12 @@ func Ledger(ctx context.Context, db *gorm.DB, viewer *User, userID, beforeID int
 		PVisibility *Visibility
 		PBoardID    *int64
 		PDeleted    *time.Time
+		PPrivate    *bool
+		PHeld       *bool
+		PAuthorID   *int64
 	}
 	q := db.WithContext(ctx).Table("point_events e").
-		Select(`e.*, p.id AS p_post_id, q.id AS p_question_id, q.title AS p_title, b.visibility AS p_visibility, b.id AS p_board_id, q.deleted_at AS p_deleted`).
+		Select(`e.*, p.id AS p_post_id, q.id AS p_question_id, q.title AS p_title, b.visibility AS p_visibility, b.id AS p_board_id, q.deleted_at AS p_deleted, q.private AS p_private, q.held AS p_held, q.author_id AS p_author_id`).
 		Joins("LEFT JOIN posts p ON e.subject_type = ? AND p.id = e.subject_id", SubjectPost).
 		Joins("LEFT JOIN questions q ON q.id = p.question_id").
 		Joins("LEFT JOIN boards b ON b.id = q.board_id").
@@ -442,7 +445,8 @@ func Ledger(ctx context.Context, db *gorm.DB, viewer *User, userID, beforeID int
 	for i, r := range rows {
 		out[i] = LedgerRow{PointEvent: r.PointEvent}
 		if r.PPostID == nil || r.PVisibility == nil || r.PDeleted != nil ||
-			!(CanSee(viewer, *r.PVisibility) || slices.Contains(perks, *r.PBoardID)) {
+			!(CanSee(viewer, *r.PVisibility) || slices.Contains(perks, *r.PBoardID)) ||
+			!CanReadThread(viewer, &Question{AuthorID: deref(r.PAuthorID), Private: deref(r.PPrivate), Held: deref(r.PHeld)}) {
 			continue
 		}
 		out[i].PostID, out[i].QuestionID, out[i].Title = *r.PPostID, *r.PQuestionID, *r.PTitle

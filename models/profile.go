@@ -56,26 +56,25 @@ func LoadProfile(ctx context.Context, db *gorm.DB, viewer *User, handle string) 
 	if len(tiers) == 1 {
 		u.ExpertTier = tiers[0]
 	}
-	vis := VisibleBoards(db, viewer)
-	if err := db.Table("questions q").Joins("JOIN boards b ON b.id = q.board_id").
-		Where("q.author_id = ? AND q.deleted_at IS NULL AND b.id IN (?)", u.ID, vis).
+	if err := db.Table("questions q").
+		Where("q.author_id = ? AND q.deleted_at IS NULL", u.ID).Where(SeenQuestions(db, viewer, "q")).
 		Count(&p.QuestionCount).Error; err != nil {
 		return nil, fmt.Errorf("count questions: %w", err)
 	}
-	if err := answersOf(db, u.ID, vis).Count(&p.AnswerCount).Error; err != nil {
+	if err := answersOf(db, u.ID, viewer).Count(&p.AnswerCount).Error; err != nil {
 		return nil, fmt.Errorf("count answers: %w", err)
 	}
 	return p, nil
 }
 
-// answersOf selects the live answers of a user on live questions of the
-// boards in vis (a VisibleBoards subquery).
-func answersOf(db *gorm.DB, userID int64, vis *gorm.DB) *gorm.DB {
+// answersOf selects the live, published answers of a user on live
+// questions viewer may see (SeenQuestions).
+func answersOf(db *gorm.DB, userID int64, viewer *User) *gorm.DB {
 	return db.Table("posts p").
 		Joins("JOIN questions q ON q.id = p.question_id").
 		Joins("JOIN boards b ON b.id = q.board_id").
-		Where("p.author_id = ? AND p.kind = ? AND p.deleted_at IS NULL AND q.deleted_at IS NULL AND b.id IN (?)",
-			userID, KindAnswer, vis)
+		Where("p.author_id = ? AND p.kind = ? AND p.deleted_at IS NULL AND p.held = ? AND q.deleted_at IS NULL",
+			userID, KindAnswer, false).Where(SeenQuestions(db, viewer, "q"))
 }
 
 // keysetBefore narrows q to the rows after the cursor in (time, id)
@@ -103,7 +102,7 @@ func ProfileQuestions(ctx context.Context, db *gorm.DB, viewer *User, userID int
 	q := db.WithContext(ctx).Table("questions q").Select(summaryColumns).
 		Joins("JOIN boards b ON b.id = q.board_id").
 		Joins("JOIN users u ON u.id = q.author_id").
-		Where("q.author_id = ? AND q.deleted_at IS NULL AND b.id IN (?)", userID, VisibleBoards(db, viewer))
+		Where("q.author_id = ? AND q.deleted_at IS NULL", userID).Where(SeenQuestions(db, viewer, "q"))
 	q, err := keysetBefore(q, "q.created_at", "q.id", cur)
 	if err != nil {
 		return nil, "", err
@@ -130,7 +129,7 @@ func ProfileAnswers(ctx context.Context, db *gorm.DB, viewer *User, userID int64
 	if limit <= 0 || limit > 100 {
 		limit = ProfilePageSize
 	}
-	q := answersOf(db.WithContext(ctx), userID, VisibleBoards(db, viewer)).
+	q := answersOf(db.WithContext(ctx), userID, viewer).
 		Select("p.id AS post_id, q.id AS question_id, q.title AS question_title, b.slug AS board_slug, b.name AS board_name, " +
 			"(q.accepted_answer_id IS NOT NULL AND q.accepted_answer_id = p.id) AS accepted, p.created_at")
 	q, err := keysetBefore(q, "p.created_at", "p.id", cur)

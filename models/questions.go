@@ -56,6 +56,8 @@ type AskInput struct {
 	// Lang is the language the question is in, when an import knows it;
 	// otherwise it is detected from the title and body.
 	Lang string
+	// Screen is what the web asks of a post (imports and seeds skip it).
+	Screen Screening
 }
 
 // postStamp returns when a new post was written (now, unless an import
@@ -145,6 +147,9 @@ func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	if err := in.Screen.privateData(title + "\n" + body); err != nil {
+		return nil, err
+	}
 	html, err := RenderMarkdown(body)
 	if err != nil {
 		return nil, err
@@ -155,38 +160,54 @@ func Ask(ctx context.Context, db *gorm.DB, author *User, in AskInput) (*Question
 		lang = DetectLanguage(title + "\n" + body)
 	}
 	q := &Question{BoardID: b.ID, AuthorID: author.ID, Title: title, ExternalID: ext, Lang: lang,
-		CreatedAt: now, UpdatedAt: now, LastActivityAt: now}
+		CreatedAt: now, UpdatedAt: now, LastActivityAt: now, Private: in.Screen.Private}
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		held, err := in.Screen.newAccount(tx, author, KindQuestion, html, now)
+		if err != nil {
+			return err
+		}
+		q.Held = held
 		if err := tx.Create(q).Error; err != nil {
 			return fmt.Errorf("create question: %w", err)
 		}
 		p := &Post{QuestionID: q.ID, AuthorID: author.ID, Kind: KindQuestion, BodyMD: body, BodyHTML: html,
-			ExternalID: ext, CreatedAt: now, UpdatedAt: now}
+			ExternalID: ext, CreatedAt: now, UpdatedAt: now, Held: held}
 		if err := tx.Create(p).Error; err != nil {
 			return fmt.Errorf("create question post: %w", err)
 		}
 		if err := setQuestionTags(tx, q.ID, in.Tags, now); err != nil {
 			return err
 		}
-		if err := tx.Model(&Board{}).Where("id = ?", b.ID).
-			UpdateColumn("question_count", gorm.Expr("question_count + 1")).Error; err != nil {
-			return err
+		if held {
+			return nil // published when a moderator approves it (ApproveHeld)
 		}
-		if err := indexPost(tx, p.ID, title, body); err != nil {
-			return err
-		}
-		if err := awardPost(tx, p, ReasonQuestionPosted, b.ID); err != nil {
-			return err
-		}
-		if err := follow(tx, author.ID, FollowQuestion, q.ID); err != nil {
-			return err
-		}
-		return Enqueue(tx, TaskQuestionCreated, QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: author.ID})
+		return publishQuestion(tx, q, p, title, body)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return q, nil
+}
+
+// publishQuestion does what makes a written question public: the board's
+// count (private threads stay out of it), search, points and the jobs.
+func publishQuestion(tx *gorm.DB, q *Question, p *Post, title, body string) error {
+	if !q.Private {
+		if err := tx.Model(&Board{}).Where("id = ?", q.BoardID).
+			UpdateColumn("question_count", gorm.Expr("question_count + 1")).Error; err != nil {
+			return err
+		}
+	}
+	if err := indexPost(tx, p.ID, title, body); err != nil {
+		return err
+	}
+	if err := awardPost(tx, p, ReasonQuestionPosted, q.BoardID); err != nil {
+		return err
+	}
+	if err := follow(tx, q.AuthorID, FollowQuestion, q.ID); err != nil {
+		return err
+	}
+	return Enqueue(tx, TaskQuestionCreated, QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: q.AuthorID})
 }
 
 // QuestionEvent is the outbox payload for question and answer events.
@@ -250,7 +271,7 @@ func loadQuestionForWrite(tx *gorm.DB, u *User, questionID int64) (*Question, *B
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if ok, err := CanSeeBoard(ctx, tx, u, &b); err != nil || !ok {
+	if ok, err := CanSeeBoard(ctx, tx, u, &b); err != nil || !ok || !CanReadThread(u, &q) {
 		if err != nil {
 			return nil, nil, err
 		}
@@ -267,6 +288,8 @@ type AnswerInput struct {
 	Official   bool
 	ExternalID string
 	CreatedAt  time.Time
+	// Screen is what the web asks of a post (imports and seeds skip it).
+	Screen Screening
 }
 
 // Answer adds an answer to a question.
@@ -282,6 +305,10 @@ func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	in.Screen.Private = false // an answer cannot make the thread private
+	if err := in.Screen.privateData(body); err != nil {
+		return nil, err
+	}
 	html, err := RenderMarkdown(body)
 	if err != nil {
 		return nil, err
@@ -293,37 +320,53 @@ func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in
 		if err != nil {
 			return err
 		}
+		if q.Held {
+			return ErrForbidden // nobody answers a question before it is approved
+		}
+		held, err := in.Screen.newAccount(tx, author, KindAnswer, html, now)
+		if err != nil {
+			return err
+		}
 		p = &Post{QuestionID: q.ID, AuthorID: author.ID, Kind: KindAnswer, BodyMD: body, BodyHTML: html,
-			ExternalID: ext, CreatedAt: now, UpdatedAt: now, Official: in.Official}
+			ExternalID: ext, CreatedAt: now, UpdatedAt: now, Official: in.Official, Held: held}
 		if err := tx.Create(p).Error; err != nil {
 			return fmt.Errorf("create answer: %w", err)
 		}
-		if err := tx.Model(&Question{}).Where("id = ?", q.ID).Updates(map[string]any{
-			"answer_count":     gorm.Expr("answer_count + 1"),
-			"last_activity_at": now,
-		}).Error; err != nil {
-			return err
+		if held {
+			return nil // published when a moderator approves it (ApproveHeld)
 		}
-		if err := indexPost(tx, p.ID, "", body); err != nil {
-			return err
-		}
-		// The question has its answer: experts it was routed to are free.
-		if err := tx.Model(&QuestionRoute{}).Where("question_id = ? AND closed_at IS NULL", q.ID).
-			Updates(map[string]any{"closed_at": now, "close_reason": RouteClosedAnswered}).Error; err != nil {
-			return err
-		}
-		if err := awardPost(tx, p, ReasonAnswerPosted, b.ID); err != nil {
-			return err
-		}
-		if err := postWritten(tx, q, p); err != nil {
-			return err
-		}
-		return Enqueue(tx, TaskBadgeCheck, BadgeCheckEvent{UserID: author.ID})
+		return publishAnswer(tx, q, b, p, body, now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// publishAnswer does what makes a written answer public: the question's
+// count and activity, search, routing, points and the jobs.
+func publishAnswer(tx *gorm.DB, q *Question, b *Board, p *Post, body string, now time.Time) error {
+	if err := tx.Model(&Question{}).Where("id = ?", q.ID).Updates(map[string]any{
+		"answer_count":     gorm.Expr("answer_count + 1"),
+		"last_activity_at": now,
+	}).Error; err != nil {
+		return err
+	}
+	if err := indexPost(tx, p.ID, "", body); err != nil {
+		return err
+	}
+	// The question has its answer: experts it was routed to are free.
+	if err := tx.Model(&QuestionRoute{}).Where("question_id = ? AND closed_at IS NULL", q.ID).
+		Updates(map[string]any{"closed_at": now, "close_reason": RouteClosedAnswered}).Error; err != nil {
+		return err
+	}
+	if err := awardPost(tx, p, ReasonAnswerPosted, b.ID); err != nil {
+		return err
+	}
+	if err := postWritten(tx, q, p); err != nil {
+		return err
+	}
+	return Enqueue(tx, TaskBadgeCheck, BadgeCheckEvent{UserID: p.AuthorID})
 }
 
 // awardPost gives a post's author the points for writing it.
@@ -414,6 +457,11 @@ func EditPost(ctx context.Context, db *gorm.DB, editor *User, postID int64, in E
 			if err := setQuestionTags(tx, q.ID, in.Tags, q.CreatedAt); err != nil {
 				return err
 			}
+		}
+		if p.Held {
+			return nil // indexed when approved
+		}
+		if p.Kind == KindQuestion {
 			return indexPost(tx, p.ID, title, body)
 		}
 		return indexPost(tx, p.ID, "", body)
@@ -459,11 +507,17 @@ func DeletePost(ctx context.Context, db *gorm.DB, actor *User, postID int64) err
 			if err := tx.Model(&Question{}).Where("id = ?", q.ID).Update("deleted_at", now).Error; err != nil {
 				return err
 			}
-			if err := tx.Model(&Board{}).Where("id = ?", q.BoardID).
-				UpdateColumn("question_count", gorm.Expr("question_count - 1")).Error; err != nil {
-				return err
+			// Private and held questions are not in the board's count.
+			if !q.Private && !q.Held {
+				if err := tx.Model(&Board{}).Where("id = ?", q.BoardID).
+					UpdateColumn("question_count", gorm.Expr("question_count - 1")).Error; err != nil {
+					return err
+				}
 			}
 			return Enqueue(tx, TaskQuestionDeleted, QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: actor.ID})
+		}
+		if p.Held {
+			return nil // a held answer was never counted
 		}
 		upd := map[string]any{"answer_count": gorm.Expr("answer_count - 1")}
 		if q.AcceptedAnswerID != nil && *q.AcceptedAnswerID == p.ID {
@@ -596,7 +650,7 @@ func RecountTags(ctx context.Context, db *gorm.DB, tagIDs []int64) error {
 	sort.Slice(tagIDs, func(i, j int) bool { return tagIDs[i] < tagIDs[j] })
 	return db.WithContext(ctx).Exec(`UPDATE tags SET question_count = (
 		SELECT COUNT(*) FROM question_tags qt JOIN questions q ON q.id = qt.question_id
-		WHERE qt.tag_id = tags.id AND q.deleted_at IS NULL) WHERE id IN ?`, tagIDs).Error
+		WHERE qt.tag_id = tags.id AND q.deleted_at IS NULL AND q.private = ? AND q.held = ?) WHERE id IN ?`, false, false, tagIDs).Error
 }
 
 // TagIDsOfQuestion returns the tag ids a question carries.

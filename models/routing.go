@@ -194,8 +194,9 @@ func dueQuestions(db *gorm.DB, boards []Board, now time.Time, perQuestion int) (
 	for _, b := range boards {
 		var qs []dueQuestion
 		err := db.Table("questions q").Select("q.id, q.board_id, q.author_id, q.created_at").
-			Where("q.board_id = ? AND q.deleted_at IS NULL AND q.answer_count = 0 AND q.created_at >= ? AND q.created_at <= ?",
-				b.ID, oldest, now.Add(-time.Duration(b.FirstResponseMinutes)*time.Minute)).
+			// Private and held threads are for staff, not for experts' routing.
+			Where("q.board_id = ? AND q.deleted_at IS NULL AND q.private = ? AND q.held = ? AND q.answer_count = 0 AND q.created_at >= ? AND q.created_at <= ?",
+				b.ID, false, false, oldest, now.Add(-time.Duration(b.FirstResponseMinutes)*time.Minute)).
 			Where("(SELECT COUNT(*) FROM question_routes r WHERE r.question_id = q.id AND r.closed_at IS NULL) < ?", perQuestion).
 			Order("q.created_at, q.id").Limit(RouteBatch).Scan(&qs).Error
 		if err != nil {
@@ -581,14 +582,14 @@ func ExpertDashboard(ctx context.Context, db *gorm.DB, u *User, now time.Time) (
 	if err := db.Table("question_routes r").
 		Select("q.id, q.title, q.answer_count, q.created_at, r.created_at AS routed_at, b.slug AS board_slug, b.name AS board_name, b.first_response_minutes").
 		Joins("JOIN questions q ON q.id = r.question_id").Joins("JOIN boards b ON b.id = q.board_id").
-		Where("r.expert_id = ? AND r.closed_at IS NULL AND q.deleted_at IS NULL AND b.id IN (?)", u.ID, vis).
+		Where("r.expert_id = ? AND r.closed_at IS NULL AND q.deleted_at IS NULL", u.ID).Where(SeenQuestions(db, u, "q")).
 		Order("q.created_at, q.id").Scan(&d.Routed).Error; err != nil {
 		return nil, fmt.Errorf("routed questions: %w", err)
 	}
 	queue := db.Table("questions q").
 		Select("q.id, q.title, q.answer_count, q.created_at, b.slug AS board_slug, b.name AS board_name, b.first_response_minutes").
 		Joins("JOIN boards b ON b.id = q.board_id").
-		Where("q.deleted_at IS NULL AND q.answer_count = 0 AND b.id IN (?)", vis)
+		Where("q.deleted_at IS NULL AND q.answer_count = 0").Where(SeenQuestions(db, u, "q"))
 	switch {
 	case len(d.QueueBoards) > 0:
 		ids := make([]int64, len(d.QueueBoards))
@@ -623,7 +624,7 @@ func ExpertDashboard(ctx context.Context, db *gorm.DB, u *User, now time.Time) (
 // expertStats reads u's record in four statements.
 func expertStats(db *gorm.DB, u *User, vis *gorm.DB, monthStart time.Time) (ExpertStats, error) {
 	var st ExpertStats
-	err := answersOf(db, u.ID, vis).Select(`COUNT(*) AS answers,
+	err := answersOf(db, u.ID, u).Select(`COUNT(*) AS answers,
 		COALESCE(SUM(CASE WHEN q.accepted_answer_id = p.id THEN 1 ELSE 0 END), 0) AS accepted,
 		COALESCE(SUM(CASE WHEN p.verified_by IS NOT NULL THEN 1 ELSE 0 END), 0) AS verified`).Scan(&st).Error
 	if err != nil {

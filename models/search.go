@@ -102,10 +102,10 @@ func Search(ctx context.Context, db *gorm.DB, viewer *User, query string, page i
 			JOIN posts p ON p.id = h.id
 			JOIN questions q ON q.id = h.question_id
 			JOIN boards b ON b.id = q.board_id
-			WHERE q.deleted_at IS NULL AND b.id IN (?)
+			WHERE q.deleted_at IS NULL AND p.held = ? AND ?
 			GROUP BY q.id
 			ORDER BY MAX(ts_rank(p.search_vector, CAST(? AS tsquery))) DESC, q.id DESC
-			LIMIT ? OFFSET ?`, tsq, searchCandidates, VisibleBoards(db, viewer), tsq, SearchPageSize+1, offset).
+			LIMIT ? OFFSET ?`, tsq, searchCandidates, false, SeenQuestions(db, viewer, "q"), tsq, SearchPageSize+1, offset).
 			Scan(&hits).Error
 	} else {
 		parts := make([]string, len(terms))
@@ -119,10 +119,10 @@ func Search(ctx context.Context, db *gorm.DB, viewer *User, query string, page i
 			JOIN questions q ON q.id = p.question_id
 			JOIN boards b ON b.id = q.board_id
 			WHERE post_search MATCH ? AND p.deleted_at IS NULL AND q.deleted_at IS NULL
-			  AND b.id IN (?)
+			  AND p.held = ? AND ?
 			GROUP BY q.id
 			ORDER BY MIN(s.rank), q.id DESC
-			LIMIT ? OFFSET ?`, strings.Join(parts, " AND "), VisibleBoards(db, viewer), SearchPageSize+1, offset).
+			LIMIT ? OFFSET ?`, strings.Join(parts, " AND "), false, SeenQuestions(db, viewer, "q"), SearchPageSize+1, offset).
 			Scan(&hits).Error
 	}
 	if err != nil {

@@ -164,7 +164,7 @@ func LoadIssue(ctx context.Context, db *gorm.DB, viewer *User, id int64) (*Issue
 		return nil, err
 	}
 	live := db.Table("emerging_issue_questions eq").Joins("JOIN questions q ON q.id = eq.question_id").
-		Where("eq.issue_id = ? AND q.deleted_at IS NULL", id)
+		Where("eq.issue_id = ? AND q.deleted_at IS NULL", id).Where(SeenQuestions(db, viewer, "q"))
 	if err := live.Session(&gorm.Session{}).Count(&d.Live).Error; err != nil {
 		return nil, err
 	}

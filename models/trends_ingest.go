@@ -126,7 +126,7 @@ func (d *detector) readNewQuestions(tx *gorm.DB, lastAt time.Time, lastID int64,
 	// index; the OR then only filters the first instant.
 	err := tx.Raw(`SELECT q.id, q.board_id, q.author_id, q.title, q.created_at, p.body_md
 		FROM questions q JOIN posts p ON p.question_id = q.id AND p.kind = ?
-		WHERE q.deleted_at IS NULL AND q.created_at >= ? AND (q.created_at > ? OR q.id > ?) AND q.created_at <= ?
+		WHERE q.deleted_at IS NULL AND q.private = FALSE AND q.held = FALSE AND q.created_at >= ? AND (q.created_at > ? OR q.id > ?) AND q.created_at <= ?
 		ORDER BY q.created_at, q.id LIMIT ?`, KindQuestion, lastAt, lastAt, lastID, until, d.cfg.BatchSize).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("read new questions: %w", err)

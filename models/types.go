@@ -206,6 +206,11 @@ type Question struct {
 	UpdatedAt      time.Time
 	LastActivityAt time.Time
 	DeletedAt      *time.Time
+	// Private limits the thread to its asker and staff; Held keeps a new
+	// member's question out of sight until a moderator approves it
+	// (models/safety_scope.go holds the rule).
+	Private bool
+	Held    bool
 }
 
 // Solved reports whether an answer has been accepted.
@@ -237,6 +242,8 @@ type Post struct {
 	VerifiedAt *time.Time
 	// Official marks an employee's answer as the company's.
 	Official bool
+	// Held is set while the post waits for a moderator's review.
+	Held bool
 }
 
 // PostRevision keeps what a post said before an edit.
