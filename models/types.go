@@ -204,6 +204,11 @@ type Question struct {
 	UpdatedAt        time.Time
 	LastActivityAt   time.Time
 	DeletedAt        *time.Time
+	// LockedAt, when set, closes the question to new answers and to edits
+	// by anyone but moderators; MergedIntoID is the question a duplicate
+	// was merged into (moderation.go).
+	LockedAt     *time.Time
+	MergedIntoID *int64
 }
 
 // Solved reports whether an answer has been accepted.
