@@ -103,7 +103,7 @@ func sampleQueueItem(now time.Time) models.QueueItem {
 			{Report: models.Report{ID: 5, PostID: 11, ReporterID: 3, Reason: models.ReportSpam, Note: "A <b>fake</b> support line", Status: models.ReportOpen, CreatedAt: now.Add(-30 * time.Minute)}, ReporterHandle: "ezra"},
 			{Report: models.Report{ID: 6, PostID: 11, ReporterID: 2, Reason: models.ReportPrivate, Status: models.ReportOpen, CreatedAt: now.Add(-20 * time.Minute)}, ReporterHandle: "emil"},
 		},
-		Prior: []models.ReportView{{Report: models.Report{ID: 2, PostID: 11, ReporterID: 5, Reason: models.ReportOffTopic, Status: models.ReportDismissed, Resolution: models.ModDismiss}, ReporterHandle: "ada"}},
+		Prior:   []models.ReportView{{Report: models.Report{ID: 2, PostID: 11, ReporterID: 5, Reason: models.ReportOffTopic, Status: models.ReportDismissed, Resolution: models.ModDismiss}, ReporterHandle: "ada"}},
 		Actions: []models.ActionView{{ModerationAction: models.ModerationAction{ID: 4, Action: models.ModEdit, ActorID: 4, Reason: "Removed a phone number", CreatedAt: now.Add(-2 * time.Hour), PostID: &four}, ActorHandle: "mona"}},
 	}
 }
