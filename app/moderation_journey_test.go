@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/crowdcare/crowdcare/models"
 )
 
 func modURL(format string, a ...any) string { return fmt.Sprintf(format, a...) }
@@ -337,5 +339,85 @@ func TestModerationConcurrentHide(t *testing.T) {
 		if reversals > 1 {
 			t.Errorf("%d ledger rows for one hidden answer", reversals)
 		}
+	})
+}
+
+// TestModerationMerge: merging a duplicate moves its answers with their
+// kudos and points, carries its solution over, redirects the duplicate to
+// the target, and leaves the counters and the ledger right.
+func TestModerationMerge(t *testing.T) {
+	forEachServer(t, func(t *testing.T, ts *testServer) {
+		f := newQAFixture(t, ts)
+		db := ts.App.DB
+		// The duplicate: omar's q2 with asha's answer; omar accepts it and a
+		// veteran gives it kudos.
+		mustStatus(t, f.other.post(modURL("/q/%d/accept", f.q2ID), url.Values{"answer_id": {fmt.Sprint(f.answer2ID)}}), http.StatusSeeOther)
+		vet := ts.client()
+		vet.signIn("vera")
+		makeVeteran(t, db, "vera")
+		mustStatus(t, vet.post(modURL("/posts/%d/kudos", f.answer2ID), url.Values{"give": {"1"}}), http.StatusSeeOther)
+		mila := ts.client()
+		mila.signIn("mila")
+		target := mustAsk(t, mila, f.board, "Scanner lid will not shut", "It stays open.", "lid")
+		waitTagCounts(t, ts)
+		ashaBefore, omarBefore := userPoints(t, db, "asha"), userPoints(t, db, "omar")
+		kudosBefore := countRows(t, ts, "SELECT COUNT(*) FROM kudos WHERE post_id = ? AND withdrawn_at IS NULL", f.answer2ID)
+		printersBefore := countRows(t, ts, "SELECT question_count FROM boards WHERE slug = ?", f.board)
+
+		mod := ts.client()
+		mod.signIn("mona", "moderator")
+		noWrite(t, ts, func() {
+			mustStatus(t, mod.post(modURL("/moderation/questions/%d/merge", f.q2ID), url.Values{"target": {fmt.Sprint(f.q2ID)}, "reason": {"dup"}}), http.StatusUnprocessableEntity)
+			mustStatus(t, mod.post(modURL("/moderation/questions/%d/merge", f.q2ID), url.Values{"target": {"424242"}, "reason": {"dup"}}), http.StatusUnprocessableEntity)
+			checkErrorPage(t, mod.post(modURL("/moderation/questions/%d/merge", 424242), url.Values{"target": {fmt.Sprint(f.qID)}, "reason": {"dup"}}), http.StatusNotFound)
+		})
+		mustStatus(t, mod.post(modURL("/moderation/questions/%d/merge", f.q2ID), url.Values{"target": {modURL("/q/%d", target)}, "reason": {"Same problem"}}), http.StatusSeeOther)
+		waitTagCounts(t, ts)
+
+		r := f.visitor.get(modURL("/q/%d", f.q2ID))
+		if r.Status != http.StatusMovedPermanently || r.Location != modURL("/q/%d", target) {
+			t.Errorf("the duplicate answers %d → %q", r.Status, r.Location)
+		}
+		page := f.visitor.get(modURL("/q/%d", target))
+		if !strings.Contains(page.Body, "Check the hinge.") {
+			t.Error("the target does not show both answers")
+		}
+		if n := countRows(t, ts, "SELECT answer_count FROM questions WHERE id = ?", target); n != 1 {
+			t.Errorf("target answer count %d, want 1", n)
+		}
+		if n := countRows(t, ts, "SELECT COUNT(*) FROM questions WHERE id = ? AND accepted_answer_id = ?", target, f.answer2ID); n != 1 {
+			t.Error("the duplicate's solution is not the target's")
+		}
+		if n := countRows(t, ts, "SELECT question_count FROM boards WHERE slug = ?", f.board); n != printersBefore-1 {
+			t.Errorf("board count %d, want %d", n, printersBefore-1)
+		}
+		if n := countRows(t, ts, "SELECT COUNT(*) FROM question_tags qt JOIN tags g ON g.id = qt.tag_id WHERE qt.question_id = ? AND g.name = 'scanner'", target); n != 1 {
+			t.Error("the duplicate's tag did not join the target")
+		}
+		if n := countRows(t, ts, "SELECT COUNT(*) FROM kudos WHERE post_id = ? AND withdrawn_at IS NULL", f.answer2ID); n != kudosBefore {
+			t.Errorf("kudos %d, want %d", n, kudosBefore)
+		}
+		// The answerer keeps the acceptance and the kudos; the duplicate's
+		// asker loses only the points for accepting (the moderator, not
+		// they, chose the target's solution).
+		if got := userPoints(t, db, "asha"); got != ashaBefore {
+			t.Errorf("the answerer's points %d, want %d", got, ashaBefore)
+		}
+		if got := userPoints(t, db, "omar"); got > omarBefore {
+			t.Errorf("the duplicate's asker gained points: %d > %d", got, omarBefore)
+		}
+		rep, err := models.RebuildPoints(t.Context(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Drift) != 0 {
+			t.Errorf("points drifted from the ledger after the merge: %+v", rep.Drift)
+		}
+		if countRows(t, ts, "SELECT COUNT(*) FROM notifications n JOIN users u ON u.id = n.user_id WHERE u.handle = 'omar' AND n.kind = 'moderation_merged'") != 1 {
+			t.Error("the duplicate's asker was not told")
+		}
+		noWrite(t, ts, func() {
+			checkErrorPage(t, mod.post(modURL("/moderation/questions/%d/merge", f.q2ID), url.Values{"target": {fmt.Sprint(target)}, "reason": {"again"}}), http.StatusConflict)
+		})
 	})
 }
