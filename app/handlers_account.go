@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/gin-gonic/gin"
@@ -70,6 +71,10 @@ func (s *server) devSignInSubmit(c *gin.Context) {
 	}
 	if err != nil {
 		s.fail(c, err)
+		return
+	}
+	if u.Suspended(time.Now()) { // as the real sign-in (models.SignInExternal)
+		s.errorPage(c, http.StatusForbidden, "error.account_suspended")
 		return
 	}
 	s.startSession(c, u)

@@ -20,6 +20,8 @@ func (s *server) handleErr(c *gin.Context, err error) {
 		s.errorPage(c, http.StatusNotFound, "error.not_found")
 	case errors.Is(err, models.ErrSuspended):
 		s.errorPage(c, http.StatusForbidden, "error.suspended")
+	case errors.Is(err, models.ErrLocked):
+		s.errorPage(c, http.StatusForbidden, "moderation.locked")
 	case errors.Is(err, models.ErrForbidden):
 		s.errorPage(c, http.StatusForbidden, "error.forbidden")
 	case errors.Is(err, models.ErrBadCursor):
@@ -221,6 +223,9 @@ func (s *server) showQuestion(c *gin.Context, status int, verr *models.Validatio
 	}
 	u := currentUser(c)
 	v, err := models.LoadQuestion(c.Request.Context(), s.db, u, id)
+	if errors.Is(err, models.ErrNotFound) && s.redirectMerged(c, id) {
+		return
+	}
 	if err != nil {
 		s.handleErr(c, err)
 		return

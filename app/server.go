@@ -114,6 +114,8 @@ func (s *server) routes() *gin.Engine {
 	// -- product team alert subscriptions and emerging issues (handlers_alerts.go, handlers_issues.go) --
 	s.alertRoutes(auth)
 	s.issueRoutes(auth)
+	// -- reports, the moderation queue and its actions (handlers_moderation.go) --
+	s.moderationRoutes(r, auth)
 	// -- notifications (handlers_notifications.go) --
 	s.notificationRoutes(auth)
 	// -- following, email preferences and unsubscribe links (handlers_notify.go) --

@@ -424,33 +424,40 @@ func Suspend(ctx context.Context, db *gorm.DB, actor *User, userID int64, until 
 		return v
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var u User
-		if err := tx.First(&u, userID).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return ErrNotFound
-			}
-			return err
-		}
-		if err := loadRoles(ctx, tx, &u); err != nil {
-			return err
-		}
-		if !CanSuspend(actor, &u) {
-			return ErrForbidden
-		}
-		if until.IsZero() {
-			if err := tx.Model(&User{}).Where("id = ?", userID).Updates(map[string]any{"suspended_until": nil, "suspend_reason": ""}).Error; err != nil {
-				return err
-			}
-			return Audit(tx, &actor.ID, "user.unsuspend", &userID, "")
-		}
-		if err := tx.Model(&User{}).Where("id = ?", userID).Updates(map[string]any{"suspended_until": until.UTC(), "suspend_reason": reason}).Error; err != nil {
-			return err
-		}
-		if err := tx.Where("user_id = ?", userID).Delete(&Session{}).Error; err != nil {
-			return err
-		}
-		return Audit(tx, &actor.ID, "user.suspend", &userID, fmt.Sprintf("until %s: %s", until.UTC().Format(time.RFC3339), reason))
+		return suspendTx(tx, actor, userID, until, reason)
 	})
+}
+
+// suspendTx is Suspend inside tx, with reason already checked (a
+// moderation action shares it).
+func suspendTx(tx *gorm.DB, actor *User, userID int64, until time.Time, reason string) error {
+	ctx := tx.Statement.Context
+	var u User
+	if err := tx.First(&u, userID).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrNotFound
+		}
+		return err
+	}
+	if err := loadRoles(ctx, tx, &u); err != nil {
+		return err
+	}
+	if !CanSuspend(actor, &u) {
+		return ErrForbidden
+	}
+	if until.IsZero() {
+		if err := tx.Model(&User{}).Where("id = ?", userID).Updates(map[string]any{"suspended_until": nil, "suspend_reason": ""}).Error; err != nil {
+			return err
+		}
+		return Audit(tx, &actor.ID, "user.unsuspend", &userID, "")
+	}
+	if err := tx.Model(&User{}).Where("id = ?", userID).Updates(map[string]any{"suspended_until": until.UTC(), "suspend_reason": reason}).Error; err != nil {
+		return err
+	}
+	if err := tx.Where("user_id = ?", userID).Delete(&Session{}).Error; err != nil {
+		return err
+	}
+	return Audit(tx, &actor.ID, "user.suspend", &userID, fmt.Sprintf("until %s: %s", until.UTC().Format(time.RFC3339), reason))
 }
 
 // AuditView is an audit entry with names for display.

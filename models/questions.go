@@ -323,6 +323,9 @@ func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in
 		if q.Held {
 			return ErrForbidden // nobody answers a question before it is approved
 		}
+		if q.LockedAt != nil {
+			return ErrLocked
+		}
 		held, err := in.Screen.newAccount(tx, author, KindAnswer, html, now)
 		if err != nil {
 			return err
@@ -404,68 +407,76 @@ func EditPost(ctx context.Context, db *gorm.DB, editor *User, postID int64, in E
 		return ErrSuspended
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var p Post
-		if err := tx.Where("id = ? AND deleted_at IS NULL", postID).First(&p).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return ErrNotFound
-			}
-			return err
-		}
-		q, _, err := loadQuestionForWrite(tx, editor, p.QuestionID)
-		if err != nil {
-			return err
-		}
-		if !CanEdit(editor, &p) {
-			return ErrForbidden
-		}
-		v := &ValidationError{}
-		min := 1
-		if p.Kind == KindAnswer {
-			min = AnswerMin
-		}
-		body := validateBody(v, in.Body, min)
-		title := q.Title
-		if p.Kind == KindQuestion {
-			title = validateTitle(v, in.Title)
-			validateTags(v, in.Tags)
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		html, err := RenderMarkdown(body)
-		if err != nil {
-			return err
-		}
-		now := time.Now().UTC()
-		rev := PostRevision{PostID: p.ID, EditorID: editor.ID, BodyMD: p.BodyMD, CreatedAt: now}
-		if p.Kind == KindQuestion {
-			rev.Title = q.Title
-		}
-		if err := tx.Create(&rev).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(&Post{}).Where("id = ?", p.ID).Updates(map[string]any{
-			"body_md": body, "body_html": html, "edited_at": now, "updated_at": now,
-			"revision_count": gorm.Expr("revision_count + 1"),
-		}).Error; err != nil {
-			return err
-		}
-		if p.Kind == KindQuestion {
-			if err := tx.Model(&Question{}).Where("id = ?", q.ID).Updates(map[string]any{"title": title, "updated_at": now}).Error; err != nil {
-				return err
-			}
-			if err := setQuestionTags(tx, q.ID, in.Tags, q.CreatedAt); err != nil {
-				return err
-			}
-		}
-		if p.Held {
-			return nil // indexed when approved
-		}
-		if p.Kind == KindQuestion {
-			return indexPost(tx, p.ID, title, body)
-		}
-		return indexPost(tx, p.ID, "", body)
+		return editPostTx(tx, editor, postID, in)
 	})
+}
+
+// editPostTx is EditPost inside tx (a moderator's edit shares it).
+func editPostTx(tx *gorm.DB, editor *User, postID int64, in EditInput) error {
+	var p Post
+	if err := tx.Where("id = ? AND deleted_at IS NULL", postID).First(&p).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrNotFound
+		}
+		return err
+	}
+	q, _, err := loadQuestionForWrite(tx, editor, p.QuestionID)
+	if err != nil {
+		return err
+	}
+	if !CanEdit(editor, &p) {
+		return ErrForbidden
+	}
+	if q.LockedAt != nil && !editor.CanModerate() {
+		return ErrLocked
+	}
+	v := &ValidationError{}
+	min := 1
+	if p.Kind == KindAnswer {
+		min = AnswerMin
+	}
+	body := validateBody(v, in.Body, min)
+	title := q.Title
+	if p.Kind == KindQuestion {
+		title = validateTitle(v, in.Title)
+		validateTags(v, in.Tags)
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	html, err := RenderMarkdown(body)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	rev := PostRevision{PostID: p.ID, EditorID: editor.ID, BodyMD: p.BodyMD, CreatedAt: now}
+	if p.Kind == KindQuestion {
+		rev.Title = q.Title
+	}
+	if err := tx.Create(&rev).Error; err != nil {
+		return err
+	}
+	if err := tx.Model(&Post{}).Where("id = ?", p.ID).Updates(map[string]any{
+		"body_md": body, "body_html": html, "edited_at": now, "updated_at": now,
+		"revision_count": gorm.Expr("revision_count + 1"),
+	}).Error; err != nil {
+		return err
+	}
+	if p.Kind == KindQuestion {
+		if err := tx.Model(&Question{}).Where("id = ?", q.ID).Updates(map[string]any{"title": title, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		if err := setQuestionTags(tx, q.ID, in.Tags, q.CreatedAt); err != nil {
+			return err
+		}
+	}
+	if p.Held {
+		return nil // indexed when approved
+	}
+	if p.Kind == KindQuestion {
+		return indexPost(tx, p.ID, title, body)
+	}
+	return indexPost(tx, p.ID, "", body)
 }
 
 // Revisions lists the earlier versions of a post, newest first.
@@ -486,45 +497,51 @@ func DeletePost(ctx context.Context, db *gorm.DB, actor *User, postID int64) err
 			}
 			return err
 		}
-		q, _, err := loadQuestionForWrite(tx, actor, p.QuestionID)
-		if err != nil {
+		return deletePostTx(tx, actor, &p)
+	})
+}
+
+// deletePostTx is DeletePost of the live post p inside tx (hiding a post
+// by a moderator shares it, so counters and points follow the same path).
+func deletePostTx(tx *gorm.DB, actor *User, p *Post) error {
+	q, _, err := loadQuestionForWrite(tx, actor, p.QuestionID)
+	if err != nil {
+		return err
+	}
+	if !CanEdit(actor, p) {
+		return ErrForbidden
+	}
+	now := time.Now().UTC()
+	if err := tx.Model(&Post{}).Where("id = ?", p.ID).Update("deleted_at", now).Error; err != nil {
+		return err
+	}
+	if err := reversePostPoints(tx, q, p, &actor.ID); err != nil {
+		return err
+	}
+	if err := unindexPost(tx, p.ID); err != nil {
+		return err
+	}
+	if p.Kind == KindQuestion {
+		if err := tx.Model(&Question{}).Where("id = ?", q.ID).Update("deleted_at", now).Error; err != nil {
 			return err
 		}
-		if !CanEdit(actor, &p) {
-			return ErrForbidden
-		}
-		now := time.Now().UTC()
-		if err := tx.Model(&Post{}).Where("id = ?", p.ID).Update("deleted_at", now).Error; err != nil {
-			return err
-		}
-		if err := reversePostPoints(tx, q, &p, &actor.ID); err != nil {
-			return err
-		}
-		if err := unindexPost(tx, p.ID); err != nil {
-			return err
-		}
-		if p.Kind == KindQuestion {
-			if err := tx.Model(&Question{}).Where("id = ?", q.ID).Update("deleted_at", now).Error; err != nil {
+		// Private and held questions are not in the board's count.
+		if !q.Private && !q.Held {
+			if err := tx.Model(&Board{}).Where("id = ?", q.BoardID).
+				UpdateColumn("question_count", gorm.Expr("question_count - 1")).Error; err != nil {
 				return err
 			}
-			// Private and held questions are not in the board's count.
-			if !q.Private && !q.Held {
-				if err := tx.Model(&Board{}).Where("id = ?", q.BoardID).
-					UpdateColumn("question_count", gorm.Expr("question_count - 1")).Error; err != nil {
-					return err
-				}
-			}
-			return Enqueue(tx, TaskQuestionDeleted, QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: actor.ID})
 		}
-		if p.Held {
-			return nil // a held answer was never counted
-		}
-		upd := map[string]any{"answer_count": gorm.Expr("answer_count - 1")}
-		if q.AcceptedAnswerID != nil && *q.AcceptedAnswerID == p.ID {
-			upd["accepted_answer_id"] = nil
-		}
-		return tx.Model(&Question{}).Where("id = ?", q.ID).Updates(upd).Error
-	})
+		return Enqueue(tx, TaskQuestionDeleted, QuestionEvent{QuestionID: q.ID, PostID: p.ID, ActorID: actor.ID})
+	}
+	if p.Held {
+		return nil // a held answer was never counted
+	}
+	upd := map[string]any{"answer_count": gorm.Expr("answer_count - 1")}
+	if q.AcceptedAnswerID != nil && *q.AcceptedAnswerID == p.ID {
+		upd["accepted_answer_id"] = nil
+	}
+	return tx.Model(&Question{}).Where("id = ?", q.ID).Updates(upd).Error
 }
 
 // CanAccept reports whether u may mark the solution of q.
@@ -633,6 +650,10 @@ func reversePostPoints(tx *gorm.DB, q *Question, p *Post, actorID *int64) error 
 		return err
 	}
 	if err := reverseLivePrefix(tx, verifyKeyPrefix(p.ID), ReasonPostDeleted, actorID); err != nil {
+		return err
+	}
+	// What an unhide gave back (moderation.go) goes again with the post.
+	if err := reverseLivePrefix(tx, restoreKeyPrefix(p.ID), ReasonPostDeleted, actorID); err != nil {
 		return err
 	}
 	if q.AcceptedAnswerID != nil && *q.AcceptedAnswerID == p.ID {

@@ -211,6 +211,11 @@ type Question struct {
 	// (models/safety_scope.go holds the rule).
 	Private bool
 	Held    bool
+	// LockedAt, when set, closes the question to new answers and to edits
+	// by anyone but moderators; MergedIntoID is the question a duplicate
+	// was merged into (moderation.go).
+	LockedAt     *time.Time
+	MergedIntoID *int64
 }
 
 // Solved reports whether an answer has been accepted.
