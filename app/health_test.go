@@ -388,10 +388,13 @@ func TestArchiveExport(t *testing.T) {
 			checkErrorPage(t, f.admin.get("/admin/exports/1%2f..%2f..%2fsecret/download"), http.StatusNotFound)
 		})
 
-		var want struct{ posts, revisions, audit int64 }
+		// A moderation decision of the day, exported with its reason.
+		mustStatus(t, f.admin.post(fmt.Sprintf("/moderation/posts/%d/warn", f.answerID), url.Values{"reason": {"Archive test warning"}}), http.StatusSeeOther)
+		var want struct{ posts, revisions, audit, moderation int64 }
 		day, next := time.Now().UTC().Truncate(24*time.Hour), time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
 		ts.App.DB.Raw("SELECT COUNT(*) FROM posts WHERE created_at >= ? AND created_at < ?", day, next).Scan(&want.posts)
 		ts.App.DB.Raw("SELECT COUNT(*) FROM post_revisions").Scan(&want.revisions)
+		ts.App.DB.Raw("SELECT COUNT(*) FROM moderation_actions").Scan(&want.moderation)
 		files := map[string]map[string][]map[string]string{}
 		for _, format := range []string{"jsonl", "csv"} {
 			r := f.admin.post("/admin/exports", url.Values{"from": {today}, "to": {today}, "format": {format}})
@@ -415,7 +418,7 @@ func TestArchiveExport(t *testing.T) {
 			dl := f.admin.get(page + "/download")
 			mustStatus(t, dl, http.StatusOK)
 			files[format] = readArchive(t, dl.Body, format)
-			if n := int64(len(files[format]["posts"]) + len(files[format]["revisions"]) + len(files[format]["audit_log"])); n != ex.RowsTotal {
+			if n := int64(len(files[format]["posts"]) + len(files[format]["revisions"]) + len(files[format]["moderation_actions"]) + len(files[format]["audit_log"])); n != ex.RowsTotal {
 				t.Errorf("%s: %d rows in the file, %d counted", format, n, ex.RowsTotal)
 			}
 			// A redelivered task (the same payload through the outbox again)
@@ -437,6 +440,11 @@ func TestArchiveExport(t *testing.T) {
 		for format, fs := range files {
 			if int64(len(fs["posts"])) != want.posts || int64(len(fs["revisions"])) != want.revisions {
 				t.Errorf("%s: %d posts and %d revisions, want %d and %d", format, len(fs["posts"]), len(fs["revisions"]), want.posts, want.revisions)
+			}
+			if n := int64(len(fs["moderation_actions"])); n != want.moderation || n == 0 {
+				t.Errorf("%s: %d moderation actions, want %d", format, n, want.moderation)
+			} else if fs["moderation_actions"][0]["reason"] != "Archive test warning" || fs["moderation_actions"][0]["action"] == "" {
+				t.Errorf("%s: moderation action %v", format, fs["moderation_actions"][0])
 			}
 			// The JSON export ran first: its audit log lacks the CSV
 			// export's own entry.

@@ -238,6 +238,26 @@ func (a *ArchiveAudit) cells() []string {
 	return []string{i64(a.ID), pi64(a.ActorID), a.ActorHandle, a.Action, pi64(a.TargetUserID), a.TargetHandle, a.Detail, ts(&a.CreatedAt)}
 }
 
+// ArchiveModeration is a moderation action, with its reason.
+type ArchiveModeration struct {
+	ID           int64     `json:"id"`
+	Action       string    `json:"action"`
+	ActorID      int64     `json:"actor_id"`
+	ActorHandle  string    `json:"actor"`
+	TargetUserID *int64    `json:"target_user_id"`
+	PostID       *int64    `json:"post_id"`
+	QuestionID   *int64    `json:"question_id"`
+	Reason       string    `json:"reason"`
+	Detail       string    `json:"detail"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func (m *ArchiveModeration) key() (time.Time, int64) { return m.CreatedAt, m.ID }
+func (m *ArchiveModeration) cells() []string {
+	return []string{i64(m.ID), m.Action, i64(m.ActorID), m.ActorHandle, pi64(m.TargetUserID), pi64(m.PostID), pi64(m.QuestionID),
+		m.Reason, m.Detail, ts(&m.CreatedAt)}
+}
+
 func i64(n int64) string { return strconv.FormatInt(n, 10) }
 func pi64(n *int64) string {
 	if n == nil {
@@ -253,7 +273,7 @@ func ts(t *time.Time) string {
 }
 
 // ArchiveFiles names the files of an archive, in order.
-var ArchiveFiles = []string{"posts", "revisions", "audit_log"}
+var ArchiveFiles = []string{"posts", "revisions", "moderation_actions", "audit_log"}
 
 const keyset = ` AND (%s.created_at > ? OR (%s.created_at = ? AND %s.id > ?)) ORDER BY %s.created_at, %s.id LIMIT ?`
 
@@ -276,17 +296,23 @@ var archiveAuditSQL = `SELECT a.id, a.actor_id, COALESCE(au.handle, '') AS actor
 	FROM audit_log a LEFT JOIN users au ON au.id = a.actor_id LEFT JOIN users tu ON tu.id = a.target_user_id
 	WHERE a.created_at >= ? AND a.created_at < ?` + keysetClause("a")
 
+var archiveModerationSQL = `SELECT m.id, m.action, m.actor_id, u.handle AS actor_handle, m.target_user_id, m.post_id,
+		m.question_id, m.reason, m.detail, m.created_at
+	FROM moderation_actions m JOIN users u ON u.id = m.actor_id
+	WHERE m.created_at >= ? AND m.created_at < ?` + keysetClause("m")
+
 // The CSV headers: field names for programs, the same in every language.
 var (
-	archivePostHeader     = []string{"id", "kind", "question_id", "board_id", "board", "author_id", "author", "title", "body_md", "official", "verified_by", "created_at", "edited_at", "deleted_at", "deleted"}
-	archiveRevisionHeader = []string{"id", "post_id", "editor_id", "editor", "title", "body_md", "created_at"}
-	archiveAuditHeader    = []string{"id", "actor_id", "actor", "action", "target_user_id", "target", "detail", "created_at"}
+	archivePostHeader       = []string{"id", "kind", "question_id", "board_id", "board", "author_id", "author", "title", "body_md", "official", "verified_by", "created_at", "edited_at", "deleted_at", "deleted"}
+	archiveRevisionHeader   = []string{"id", "post_id", "editor_id", "editor", "title", "body_md", "created_at"}
+	archiveModerationHeader = []string{"id", "action", "actor_id", "actor", "target_user_id", "post_id", "question_id", "reason", "detail", "created_at"}
+	archiveAuditHeader      = []string{"id", "actor_id", "actor", "action", "target_user_id", "target", "detail", "created_at"}
 )
 
 // CountArchiveRows counts the rows an export of [from, to) holds.
 func CountArchiveRows(ctx context.Context, db *gorm.DB, from, to time.Time) (int64, error) {
 	var total int64
-	for _, table := range []string{"posts", "post_revisions", "audit_log"} {
+	for _, table := range []string{"posts", "post_revisions", "moderation_actions", "audit_log"} {
 		var n int64
 		if err := db.WithContext(ctx).Table(table).Where("created_at >= ? AND created_at < ?", from.UTC(), to.UTC()).Count(&n).Error; err != nil {
 			return 0, fmt.Errorf("count %s: %w", table, err)
@@ -323,6 +349,15 @@ func WriteArchive(ctx context.Context, db *gorm.DB, ex *ArchiveExport, zw *zip.W
 		}},
 		{"revisions", archiveRevisionsSQL, archiveRevisionHeader, func(sql string, args []any) ([]archiveRow, error) {
 			var rows []*ArchiveRevision
+			err := db.Raw(sql, args...).Scan(&rows).Error
+			out := make([]archiveRow, len(rows))
+			for i, r := range rows {
+				out[i] = r
+			}
+			return out, err
+		}},
+		{"moderation_actions", archiveModerationSQL, archiveModerationHeader, func(sql string, args []any) ([]archiveRow, error) {
+			var rows []*ArchiveModeration
 			err := db.Raw(sql, args...).Scan(&rows).Error
 			out := make([]archiveRow, len(rows))
 			for i, r := range rows {
