@@ -156,10 +156,10 @@ func LoadIssue(ctx context.Context, db *gorm.DB, viewer *User, id int64) (*Issue
 		return nil, err
 	}
 	// The terms that tell the issue apart: in a fair share of its
-	// questions, strongest lift over the board's background first (the
-	// words every question has sink).
+	// questions, well above the board's background, strongest lift first.
 	if err := db.Table("emerging_issue_terms it").Joins("JOIN trend_terms t ON t.id = it.term_id").
-		Where("it.issue_id = ? AND it.docs >= ?", id, int(math.Ceil(issueTermShare*float64(max(1, d.QuestionCount))))).
+		Where("it.issue_id = ? AND it.docs >= ? AND it.docs >= ? * it.background", id,
+			int(math.Ceil(issueTermShare*float64(max(1, d.QuestionCount)))), issueTermLift*float64(max(1, d.QuestionCount))).
 		Order("it.docs / (it.background + 0.0001) DESC, t.term").Limit(12).Pluck("t.term", &d.Terms).Error; err != nil {
 		return nil, err
 	}
@@ -202,6 +202,11 @@ func LoadIssue(ctx context.Context, db *gorm.DB, viewer *User, id int64) (*Issue
 // issueTermShare is the least share of an issue's questions a term shown
 // on its page is in.
 const issueTermShare = 0.15
+
+// issueTermLift is the least lift (share in the issue over share on the
+// board) of a term shown on its page: common words that merely came along
+// stay off it.
+const issueTermLift = 20.0
 
 // hourly counts question times (oldest first) per UTC hour from the first
 // to the last, with the empty hours in between.
