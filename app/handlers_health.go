@@ -117,22 +117,7 @@ func (s *server) healthQuery(c *gin.Context, d *healthData, now time.Time) (mode
 		q.From = q.To.AddDate(0, 0, -n)
 		d.From, d.To = q.From.Format(time.DateOnly), today.Format(time.DateOnly)
 	case "custom":
-		from, err1 := time.Parse(time.DateOnly, d.From)
-		to, err2 := time.Parse(time.DateOnly, d.To)
-		if err1 != nil {
-			v.Add("from", "health.error.date", nil)
-		}
-		if err2 != nil {
-			v.Add("to", "health.error.date", nil)
-		}
-		switch {
-		case err1 != nil || err2 != nil:
-		case to.Before(from):
-			v.Add("to", "health.error.range", nil)
-		case to.Sub(from) >= models.HealthMaxDays*24*time.Hour:
-			v.Add("to", "health.error.too_long", map[string]any{"Count": models.HealthMaxDays})
-		}
-		q.From, q.To = from, to.AddDate(0, 0, 1)
+		q.From, q.To = dayPeriod(v, d.From, d.To, models.HealthMaxDays)
 	default:
 		v.Add("period", "error.invalid", nil)
 	}
@@ -221,7 +206,9 @@ func (s *server) healthCSV(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Status(http.StatusOK)
 	w := csv.NewWriter(c.Writer)
-	row := func(section, item string, value string) { _ = w.Write([]string{section, csvCell(item), value, "", ""}) }
+	row := func(section, item string, value string) {
+		_ = w.Write([]string{section, models.CSVSafe(item), value, "", ""})
+	}
 	num := func(n int64) string { return strconv.FormatInt(n, 10) }
 	rate := func(part, whole int64) string { return strconv.FormatFloat(models.Rate(part, whole), 'f', 1, 64) }
 	secs := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
@@ -255,7 +242,7 @@ func (s *server) healthCSV(c *gin.Context) {
 		row("language", lang, num(l.Count))
 	}
 	for _, t := range h.Top {
-		_ = w.Write([]string{"contributor", csvCell(t.Handle), num(t.Answers), num(t.FirstResponses), num(t.Accepted)})
+		_ = w.Write([]string{"contributor", models.CSVSafe(t.Handle), num(t.Answers), num(t.FirstResponses), num(t.Accepted)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

@@ -42,8 +42,14 @@ func (s *server) showArchiveExports(c *gin.Context, status int, verr *models.Val
 
 // archivePeriod reads from and to (UTC days, both included) into [from, to).
 func archivePeriod(v *models.ValidationError, fromS, toS string) (time.Time, time.Time) {
-	from, err1 := time.Parse(time.DateOnly, strings.TrimSpace(fromS))
-	to, err2 := time.Parse(time.DateOnly, strings.TrimSpace(toS))
+	return dayPeriod(v, strings.TrimSpace(fromS), strings.TrimSpace(toS), models.ArchiveMaxDays)
+}
+
+// dayPeriod reads from and to (YYYY-MM-DD, UTC days, both included) into
+// [from, to), at most maxDays long, adding what is wrong to v.
+func dayPeriod(v *models.ValidationError, fromS, toS string, maxDays int) (time.Time, time.Time) {
+	from, err1 := time.Parse(time.DateOnly, fromS)
+	to, err2 := time.Parse(time.DateOnly, toS)
 	if err1 != nil {
 		v.Add("from", "health.error.date", nil)
 	}
@@ -54,8 +60,8 @@ func archivePeriod(v *models.ValidationError, fromS, toS string) (time.Time, tim
 	case err1 != nil || err2 != nil:
 	case to.Before(from):
 		v.Add("to", "health.error.range", nil)
-	case to.Sub(from) >= models.ArchiveMaxDays*24*time.Hour:
-		v.Add("to", "health.error.too_long", map[string]any{"Count": models.ArchiveMaxDays})
+	case to.Sub(from) >= time.Duration(maxDays)*24*time.Hour:
+		v.Add("to", "health.error.too_long", map[string]any{"Count": maxDays})
 	}
 	return from, to.AddDate(0, 0, 1)
 }

@@ -238,24 +238,13 @@ func (s *server) adminContributorsCSV(c *gin.Context) {
 	w := csv.NewWriter(c.Writer)
 	_ = w.Write(contributorsHeader)
 	for _, r := range rows {
-		_ = w.Write([]string{strconv.Itoa(r.Place), csvCell(r.Handle), csvCell(r.DisplayName), csvCell(r.Email),
-			csvCell(roleList(r.Roles)), strconv.FormatInt(r.Points, 10), strconv.FormatInt(r.Answers, 10), strconv.FormatInt(r.Accepted, 10)})
+		_ = w.Write([]string{strconv.Itoa(r.Place), models.CSVSafe(r.Handle), models.CSVSafe(r.DisplayName), models.CSVSafe(r.Email),
+			models.CSVSafe(roleList(r.Roles)), strconv.FormatInt(r.Points, 10), strconv.FormatInt(r.Answers, 10), strconv.FormatInt(r.Accepted, 10)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
 		s.logger.WarnContext(c.Request.Context(), "contributors export cut short", "err", err)
 	}
-}
-
-// csvCell guards a text cell against formula injection: a spreadsheet
-// runs a cell starting with = + - @ (or a tab or carriage return before
-// one) as a formula, so such a cell gets a leading apostrophe, which
-// spreadsheets show as text. Numbers the server writes need no guard.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // -- employee volunteers --

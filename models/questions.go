@@ -349,18 +349,7 @@ func Answer(ctx context.Context, db *gorm.DB, author *User, questionID int64, in
 // publishAnswer does what makes a written answer public: the question's
 // count and activity, search, routing, points and the jobs.
 func publishAnswer(tx *gorm.DB, q *Question, b *Board, p *Post, body string, now time.Time) error {
-	if err := tx.Model(&Question{}).Where("id = ?", q.ID).Updates(map[string]any{
-		"answer_count":     gorm.Expr("answer_count + 1"),
-		"last_activity_at": now,
-	}).Error; err != nil {
-		return err
-	}
-	if err := indexPost(tx, p.ID, "", body); err != nil {
-		return err
-	}
-	// The question has its answer: experts it was routed to are free.
-	if err := tx.Model(&QuestionRoute{}).Where("question_id = ? AND closed_at IS NULL", q.ID).
-		Updates(map[string]any{"closed_at": now, "close_reason": RouteClosedAnswered}).Error; err != nil {
+	if err := countAnswer(tx, q.ID, p.ID, body, now); err != nil {
 		return err
 	}
 	if err := awardPost(tx, p, ReasonAnswerPosted, b.ID); err != nil {
@@ -370,6 +359,23 @@ func publishAnswer(tx *gorm.DB, q *Question, b *Board, p *Post, body string, now
 		return err
 	}
 	return Enqueue(tx, TaskBadgeCheck, BadgeCheckEvent{UserID: p.AuthorID})
+}
+
+// countAnswer makes a new answer part of its question: the answer count
+// and last activity, the search index, and the expert routes it ends.
+func countAnswer(tx *gorm.DB, questionID, postID int64, body string, now time.Time) error {
+	if err := tx.Model(&Question{}).Where("id = ?", questionID).Updates(map[string]any{
+		"answer_count":     gorm.Expr("answer_count + 1"),
+		"last_activity_at": now,
+	}).Error; err != nil {
+		return err
+	}
+	if err := indexPost(tx, postID, "", body); err != nil {
+		return err
+	}
+	// The question has its answer: experts it was routed to are free.
+	return tx.Model(&QuestionRoute{}).Where("question_id = ? AND closed_at IS NULL", questionID).
+		Updates(map[string]any{"closed_at": now, "close_reason": RouteClosedAnswered}).Error
 }
 
 // awardPost gives a post's author the points for writing it.

@@ -102,23 +102,29 @@ func UpdatePointRules(ctx context.Context, db *gorm.DB, actor *User, in RulesInp
 				return err
 			}
 		}
-		for _, n := range SettingNames {
-			old, err := SettingInt(tx, n)
-			if err != nil {
-				return err
-			}
-			if old == settings[n] {
-				continue
-			}
-			if err := saveSetting(tx, n, settings[n], now); err != nil {
-				return err
-			}
-			if err := Audit(tx, &actor.ID, "points.setting", nil, fmt.Sprintf("%s: %d → %d", n, old, settings[n])); err != nil {
-				return err
-			}
-		}
-		return nil
+		return saveIntSettings(tx, actor, SettingNames, settings, "points.setting", now)
 	})
+}
+
+// saveIntSettings saves the settings names whose value in vals changed,
+// each with an audit entry of action.
+func saveIntSettings(tx *gorm.DB, actor *User, names []string, vals map[string]int, action string, now time.Time) error {
+	for _, n := range names {
+		old, err := SettingInt(tx, n)
+		if err != nil {
+			return err
+		}
+		if old == vals[n] {
+			continue
+		}
+		if err := saveSetting(tx, n, vals[n], now); err != nil {
+			return err
+		}
+		if err := Audit(tx, &actor.ID, action, nil, fmt.Sprintf("%s: %d → %d", n, old, vals[n])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func saveSetting(tx *gorm.DB, name string, value int, now time.Time) error {

@@ -70,23 +70,7 @@ func UpdateSafetySettings(ctx context.Context, db *gorm.DB, actor *User, in map[
 		return err
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		now := time.Now().UTC()
-		for _, n := range SafetySettingNames {
-			old, err := SettingInt(tx, n)
-			if err != nil {
-				return err
-			}
-			if old == vals[n] {
-				continue
-			}
-			if err := saveSetting(tx, n, vals[n], now); err != nil {
-				return err
-			}
-			if err := Audit(tx, &actor.ID, "safety.setting", nil, fmt.Sprintf("%s: %d → %d", n, old, vals[n])); err != nil {
-				return err
-			}
-		}
-		return nil
+		return saveIntSettings(tx, actor, SafetySettingNames, vals, "safety.setting", time.Now().UTC())
 	})
 }
 

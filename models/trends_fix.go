@@ -114,15 +114,9 @@ func postFixReply(ctx context.Context, db *gorm.DB, is *EmergingIssue, actor *Us
 			return nil
 		}
 		posted = true
-		if err := tx.Model(&Question{}).Where("id = ?", q.ID).Updates(map[string]any{
-			"answer_count": gorm.Expr("answer_count + 1"), "last_activity_at": now}).Error; err != nil {
-			return err
-		}
-		if err := indexPost(tx, p.ID, "", is.FixMessage); err != nil {
-			return err
-		}
-		if err := tx.Model(&QuestionRoute{}).Where("question_id = ? AND closed_at IS NULL", q.ID).
-			Updates(map[string]any{"closed_at": now, "close_reason": RouteClosedAnswered}).Error; err != nil {
+		// Counted and indexed like an answer, without its points or its
+		// notifications: the people of the issue hear below.
+		if err := countAnswer(tx, q.ID, p.ID, is.FixMessage, now); err != nil {
 			return err
 		}
 		if err := tx.Table("emerging_issues").Where("id = ?", is.ID).
